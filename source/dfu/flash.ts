@@ -1,0 +1,215 @@
+// The load loop: erase what the image touches (or mass erase), write each contiguous run with one
+// set-address and consecutive block numbers, read everything back, then leave into the firmware.
+// Nothing is erased before the whole image has been checked against the layout (planFlash).
+import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
+import type {FirmwareImage} from '../firmware/image.js';
+import {eraseSector, massErase, setAddress} from './dfuse.js';
+import {planFlash, type FlashPlan} from './plan.js';
+import {abort, dnload, ensureIdle, getStatus, upload} from './requests.js';
+import {pollUntilIdle} from './dfuse.js';
+import type {DfuTarget} from './target.js';
+
+export type Phase = 'reboot' | 'wait' | 'erase' | 'write' | 'verify' | 'leave';
+
+export interface Progress {
+	phase: Phase;
+	done: number;
+	total: number;
+	/** Bytes per second in this phase so far. */
+	rate: number;
+}
+
+export interface FlashOptions {
+	fullErase?: boolean;
+	/** Read back and compare (default true). */
+	verify?: boolean;
+	/** Start the firmware at the end (default true). */
+	leave?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: Progress) => void;
+}
+
+export type EraseMode = 'sectors' | 'mass' | 'sectors-fallback';
+
+export interface FlashResult {
+	erase: {mode: EraseMode; sectors: number; bytes: number};
+	/** Bytes actually sent. */
+	written: number;
+	/** Bytes left out because they were 0xFF in a freshly erased sector. */
+	skipped: number;
+	verified: boolean;
+	left: boolean;
+	/** H7 dfuDNBUSY recoveries (CLRSTATUS) during the run. */
+	recoveries: number;
+	durationMs: number;
+}
+
+class PhaseClock {
+	private readonly started = performance.now();
+	constructor(
+		private readonly phase: Phase,
+		readonly total: number,
+		private readonly sink?: (p: Progress) => void,
+	) {}
+	report(done: number) {
+		const seconds = (performance.now() - this.started) / 1000;
+		this.sink?.({phase: this.phase, done, total: this.total, rate: seconds > 0 ? done / seconds : 0});
+	}
+}
+
+function checkCancelled(signal?: AbortSignal) {
+	if (signal?.aborted) throw new CancelledError('Interrupted at a block boundary. The board is still in its ROM bootloader: flash again to finish.');
+}
+
+const isErased = (bytes: Uint8Array) => bytes.every((b) => b === 0xff);
+
+/**
+ * Probe read protection before erasing: with RDP on, the ROM refuses to read flash (errVENDOR).
+ * Costs four transfers and saves a confusing failure half-way.
+ */
+export async function checkReadProtection(target: DfuTarget, address: number): Promise<void> {
+	await setAddress(target, address);
+	await abort(target);
+	await upload(target, 2, 4);
+	await abort(target);
+}
+
+export async function flashImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions = {}): Promise<FlashResult> {
+	const started = performance.now();
+	const plan = planFlash(image, target.flash);
+	let recoveries = 0;
+	const counted = async <T extends {recovered: boolean}>(p: Promise<T>) => {
+		const r = await p;
+		if (r.recovered) recoveries++;
+		return r;
+	};
+
+	await ensureIdle(target);
+	checkCancelled(options.signal);
+	await checkReadProtection(target, image.low);
+
+	const erase = await eraseFlash(target, plan, options, counted);
+	const {written, skipped} = await writeImage(target, image, options, counted);
+	let verified = false;
+	if (options.verify !== false) {
+		await verifyImage(target, image, options);
+		verified = true;
+	}
+	let left = false;
+	if (options.leave !== false) {
+		await leave(target, image.low, options);
+		left = true;
+	}
+	return {erase, written, skipped, verified, left, recoveries, durationMs: Math.round(performance.now() - started)};
+}
+
+type Counted = <T extends {recovered: boolean}>(p: Promise<T>) => Promise<T>;
+
+async function eraseFlash(target: DfuTarget, plan: FlashPlan, options: FlashOptions, counted: Counted): Promise<FlashResult['erase']> {
+	if (options.fullErase) {
+		const all = target.flash.sectors.filter((s) => s.erasable);
+		const total = all.reduce((n, s) => n + s.size, 0);
+		const clock = new PhaseClock('erase', total, options.onProgress);
+		clock.report(0);
+		try {
+			await massErase(target);
+			clock.report(total);
+			return {mode: 'mass', sectors: all.length, bytes: total};
+		} catch (error) {
+			if (error instanceof ReadProtectedError || error instanceof DeviceGoneError || error instanceof CancelledError) throw error;
+			if (!(error instanceof DfuStatusError || error instanceof TransferError)) throw error;
+			// Some clones refuse the mass erase: erase every sector instead, as dfu-util does.
+			await ensureIdle(target);
+			await eraseSectors(target, all, clock, options, counted);
+			return {mode: 'sectors-fallback', sectors: all.length, bytes: total};
+		}
+	}
+	const clock = new PhaseClock('erase', plan.eraseBytes, options.onProgress);
+	clock.report(0);
+	await eraseSectors(target, plan.sectors, clock, options, counted);
+	return {mode: 'sectors', sectors: plan.sectors.length, bytes: plan.eraseBytes};
+}
+
+async function eraseSectors(target: DfuTarget, sectors: FlashPlan['sectors'], clock: PhaseClock, options: FlashOptions, counted: Counted) {
+	let done = 0;
+	for (const sector of sectors) {
+		checkCancelled(options.signal);
+		await counted(eraseSector(target, sector.start));
+		done += sector.size;
+		clock.report(done);
+	}
+}
+
+async function writeImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions, counted: Counted) {
+	const size = target.transferSize;
+	const clock = new PhaseClock('write', image.bytes, options.onProgress);
+	let done = 0;
+	let written = 0;
+	let skipped = 0;
+	clock.report(0);
+	for (const segment of image.segments) {
+		checkCancelled(options.signal);
+		await counted(setAddress(target, segment.address));
+		// Block N lands at pointer + (N - 2) * wTransferSize, so a skipped block needs no new address.
+		for (let offset = 0, block = 2; offset < segment.data.length; offset += size, block++) {
+			checkCancelled(options.signal);
+			const chunk = segment.data.subarray(offset, offset + size);
+			if (isErased(chunk)) {
+				skipped += chunk.length;
+			} else {
+				await dnload(target, block, chunk);
+				const outcome = await counted(pollUntilIdle(target, `Write at 0x${(segment.address + offset).toString(16).toUpperCase()}`));
+				written += chunk.length;
+				if (outcome.recovered) {
+					// CLRSTATUS put the device back in dfuIDLE; the pointer survives, so carry on.
+				}
+			}
+			done += chunk.length;
+			clock.report(done);
+		}
+	}
+	return {written, skipped};
+}
+
+async function verifyImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions) {
+	const size = target.transferSize;
+	const clock = new PhaseClock('verify', image.bytes, options.onProgress);
+	let done = 0;
+	clock.report(0);
+	for (const segment of image.segments) {
+		checkCancelled(options.signal);
+		await ensureIdle(target);
+		await setAddress(target, segment.address);
+		await abort(target);
+		for (let offset = 0, block = 2; offset < segment.data.length; offset += size, block++) {
+			checkCancelled(options.signal);
+			const expected = segment.data.subarray(offset, offset + size);
+			const actual = await upload(target, block, expected.length);
+			if (actual.length < expected.length) {
+				throw new TransferError(`Verify: the device returned ${actual.length} bytes instead of ${expected.length} at 0x${(segment.address + offset).toString(16)}.`);
+			}
+			for (let i = 0; i < expected.length; i++) {
+				if (actual[i] !== expected[i]) throw new VerifyError(segment.address + offset + i, expected[i]!, actual[i]!);
+			}
+			done += expected.length;
+			clock.report(done);
+		}
+		await abort(target);
+	}
+}
+
+/** Set the pointer to the vector table and send a zero-length DNLOAD: the ROM jumps to the firmware. */
+async function leave(target: DfuTarget, address: number, options: FlashOptions) {
+	const clock = new PhaseClock('leave', 1, options.onProgress);
+	clock.report(0);
+	await ensureIdle(target);
+	await setAddress(target, address);
+	try {
+		await dnload(target, 0);
+		// The device resets during (or instead of answering) this GETSTATUS: that is success.
+		await getStatus(target);
+	} catch (error) {
+		if (!(error instanceof FcflashError)) throw error;
+	}
+	clock.report(1);
+}

@@ -1,0 +1,133 @@
+// DFU 1.1 class requests and the status/state vocabulary (USB DFU 1.1 spec, section 6).
+import {DfuStatusError, ReadProtectedError, TransferError} from '../errors.js';
+import {controlIn, controlOut, type ClassTransfer} from './transfer.js';
+
+export const Request = {DETACH: 0, DNLOAD: 1, UPLOAD: 2, GETSTATUS: 3, CLRSTATUS: 4, GETSTATE: 5, ABORT: 6} as const;
+
+export const State = {
+	appIDLE: 0,
+	appDETACH: 1,
+	dfuIDLE: 2,
+	dfuDNLOAD_SYNC: 3,
+	dfuDNBUSY: 4,
+	dfuDNLOAD_IDLE: 5,
+	dfuMANIFEST_SYNC: 6,
+	dfuMANIFEST: 7,
+	dfuMANIFEST_WAIT_RESET: 8,
+	dfuUPLOAD_IDLE: 9,
+	dfuERROR: 10,
+} as const;
+
+export const Status = {
+	OK: 0,
+	errTARGET: 1,
+	errFILE: 2,
+	errWRITE: 3,
+	errERASE: 4,
+	errCHECK_ERASED: 5,
+	errPROG: 6,
+	errVERIFY: 7,
+	errADDRESS: 8,
+	errNOTDONE: 9,
+	errFIRMWARE: 10,
+	errVENDOR: 11,
+	errUSBR: 12,
+	errPOR: 13,
+	errUNKNOWN: 14,
+	errSTALLEDPKT: 15,
+} as const;
+
+const stateNames = Object.fromEntries(Object.entries(State).map(([k, v]) => [v, k.replace('_', '-')]));
+const statusNames = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
+export const stateName = (s: number) => stateNames[s] ?? `state ${s}`;
+export const statusName = (s: number) => statusNames[s] ?? `status ${s}`;
+
+export interface DfuStatus {
+	status: number;
+	pollTimeout: number;
+	state: number;
+}
+
+export async function getStatus(t: ClassTransfer): Promise<DfuStatus> {
+	const r = await controlIn(t, Request.GETSTATUS, 0, 6);
+	if (r.stalled) throw new TransferError('The device stalled GETSTATUS.');
+	const d = r.data;
+	if (d.length < 6) throw new TransferError(`GETSTATUS returned ${d.length} bytes instead of 6.`);
+	return {status: d[0]!, pollTimeout: d[1]! | (d[2]! << 8) | (d[3]! << 16), state: d[4]!};
+}
+
+export async function getState(t: ClassTransfer): Promise<number> {
+	const r = await controlIn(t, Request.GETSTATE, 0, 1);
+	if (r.stalled || r.data.length < 1) throw new TransferError('The device stalled GETSTATE.');
+	return r.data[0]!;
+}
+
+export async function clearStatus(t: ClassTransfer): Promise<void> {
+	await controlOut(t, Request.CLRSTATUS, 0);
+}
+
+export async function abort(t: ClassTransfer): Promise<void> {
+	await controlOut(t, Request.ABORT, 0);
+}
+
+export async function dnload(t: ClassTransfer, block: number, data?: Uint8Array): Promise<void> {
+	if (!(await controlOut(t, Request.DNLOAD, block, data))) {
+		throw await errorFromDevice(t, `The device refused DNLOAD block ${block}`);
+	}
+}
+
+export async function upload(t: ClassTransfer, block: number, length: number): Promise<Uint8Array> {
+	const r = await controlIn(t, Request.UPLOAD, block, length);
+	if (r.stalled) throw await errorFromDevice(t, `The device refused UPLOAD block ${block}`);
+	return r.data;
+}
+
+/** After a stall, ask the device why (GETSTATUS) so the error names the DFU status. */
+export async function errorFromDevice(t: ClassTransfer, what: string): Promise<Error> {
+	try {
+		const s = await getStatus(t);
+		return statusError(what, s);
+	} catch {
+		return new TransferError(`${what} (stalled).`);
+	}
+}
+
+export function statusError(what: string, s: DfuStatus): Error {
+	if (s.status === Status.errVENDOR) return new ReadProtectedError();
+	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Wait in dfuIDLE from whatever state the device is in: CLRSTATUS leaves dfuERROR,
+ * ABORT leaves the download/upload idle states.
+ */
+export async function ensureIdle(t: ClassTransfer): Promise<void> {
+	for (let attempt = 0; attempt < 4; attempt++) {
+		const s = await getStatus(t);
+		switch (s.state) {
+			case State.dfuIDLE:
+				return;
+			case State.dfuERROR:
+				await clearStatus(t);
+				break;
+			case State.dfuDNLOAD_IDLE:
+			case State.dfuUPLOAD_IDLE:
+			case State.dfuDNLOAD_SYNC:
+			case State.dfuMANIFEST_SYNC:
+				await abort(t);
+				break;
+			case State.dfuDNBUSY:
+			case State.dfuMANIFEST:
+				await sleep(Math.max(s.pollTimeout, 1));
+				break;
+			default:
+				throw new DfuStatusError(`The device is in ${stateName(s.state)}, not in its DFU bootloader.`, s.status, s.state, 'boot-button');
+		}
+	}
+	const s = await getStatus(t);
+	if (s.state !== State.dfuIDLE) throw new DfuStatusError(`The device did not return to dfuIDLE (it is in ${stateName(s.state)}).`, s.status, s.state);
+}
+
+export {sleep};
