@@ -70,6 +70,13 @@ async function getDescriptor(t: ClassTransfer, type: number, index: number, lang
 	return r.data;
 }
 
+/** bcdDevice straight from the device descriptor: WebUSB's deviceVersion* fields lose hex digits. */
+export async function readBcdDevice(t: ClassTransfer): Promise<number> {
+	const d = await getDescriptor(t, 1, 0, 0, 18);
+	if (d.length < 14) throw new TransferError(`The device descriptor is ${d.length} bytes long.`);
+	return d[12]! | (d[13]! << 8);
+}
+
 export async function readConfiguration(t: ClassTransfer): Promise<ParsedConfiguration> {
 	const head = await getDescriptor(t, DT_CONFIG, 0, 0, 9);
 	const total = head.length >= 4 ? head[2]! | (head[3]! << 8) : 9;

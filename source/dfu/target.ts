@@ -2,7 +2,7 @@
 // setting's memory layout, the functional descriptor's transfer size, and bcdDevice.
 import {FcflashError, TransferError} from '../errors.js';
 import {findSector, layoutSize, parseLayout, type MemoryLayout} from './layout.js';
-import {isDfuModeInterface, readConfiguration, readString} from './descriptors.js';
+import {isDfuModeInterface, readBcdDevice, readConfiguration, readString} from './descriptors.js';
 import {ensureIdle} from './requests.js';
 import type {ClassTransfer, Tracer} from './transfer.js';
 import type {DfuUsbDevice} from './usb-device.js';
@@ -57,7 +57,7 @@ export async function openDfuTarget(device: DfuUsbDevice, options: {trace?: Trac
 	const main = alts.find((a) => a.alt === 0)?.layout;
 	if (!main) throw new TransferError(`Alternate setting 0 has no DfuSe memory layout (got "${alts[0]?.name ?? ''}").`);
 	await device.selectAlternateInterface(interfaceNumber, 0);
-	const bcdDevice = (device.deviceVersionMajor << 8) | (device.deviceVersionMinor << 4) | device.deviceVersionSubminor;
+	const bcdDevice = await readBcdDevice(t);
 	const target: DfuTarget = {
 		...t,
 		transferSize: config.functional?.transferSize ?? 2048,
