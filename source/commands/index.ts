@@ -1,0 +1,13 @@
+// Commands other than flash and inspect, loaded on demand.
+import type {CliFlags} from '../cli.js';
+import type {Reporter} from '../cli/reporter.js';
+import {UsageError} from '../errors.js';
+
+export async function runOther(command: string, args: string[], flags: CliFlags, reporter: Reporter): Promise<number> {
+	switch (command) {
+		case 'list':
+			return (await import('./list.js')).listCommand(args, flags, reporter);
+		default:
+			throw new UsageError(`Unknown command "${command}". Run fcflash-tui --help for the list.`);
+	}
+}

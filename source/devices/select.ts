@@ -1,0 +1,60 @@
+// Choosing the board a command acts on: --device, or the only candidate.
+import {NoDeviceError} from '../errors.js';
+import type {Board, BoardSource, DfuBoard} from './types.js';
+import {FcflashError} from '../errors.js';
+
+export function boardLabel(b: Board): string {
+	if (b.kind === 'dfu') return `${b.id}  DFU  ${b.chip ?? b.name}${b.usbPath ? `  usb ${b.usbPath}` : ''}`;
+	const fc = b.fc ? `  ${[b.fc.variant, b.fc.version, b.fc.board ?? b.fc.target].filter(Boolean).join(' ')}` : '';
+	return `${b.id}  serial  ${b.name}${fc}`;
+}
+
+export function matchesDevice(b: Board, id: string): boolean {
+	return b.id === id || b.serialNumber === id || b.usbPath === id || (b.kind === 'serial' && b.port === id);
+}
+
+export function chooseBoard(boards: Board[], deviceId?: string): Board {
+	if (deviceId) {
+		const hit = boards.filter((b) => matchesDevice(b, deviceId));
+		if (hit.length === 1) return hit[0]!;
+		if (hit.length === 0) {
+			throw new NoDeviceError(
+				`No board matches --device ${deviceId}.` + (boards.length ? ` Connected:\n  ${boards.map(boardLabel).join('\n  ')}` : ' No board is connected.'),
+			);
+		}
+		boards = hit;
+	}
+	if (boards.length === 0) throw new NoDeviceError('No DFU board or flight controller found.');
+	const usable = boards.filter((b) => !b.problem);
+	if (boards.length > 1) {
+		throw new NoDeviceError(`Several boards are connected; choose one with --device ID:\n  ${boards.map(boardLabel).join('\n  ')}`);
+	}
+	if (usable.length === 0) {
+		const p = boards[0]!.problem!;
+		throw new FcflashError(p.message, p.hint === 'udev' || p.hint === 'zadig' ? 4 : 1, p.hint);
+	}
+	return usable[0]!;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * After a reboot request, wait for the ROM bootloader to enumerate (peers poll 4-10 s).
+ * Prefer the DFU board with the same serial number as the FC; otherwise take a new one.
+ */
+export async function waitForDfuBoard(
+	source: BoardSource,
+	options: {serialNumber?: string; before?: Set<string>; timeoutMs?: number; signal?: AbortSignal} = {},
+): Promise<DfuBoard | undefined> {
+	const deadline = performance.now() + (options.timeoutMs ?? 10_000);
+	while (performance.now() < deadline) {
+		if (options.signal?.aborted) return undefined;
+		const dfu = (await source.list()).filter((b): b is DfuBoard => b.kind === 'dfu' && !b.problem);
+		const same = dfu.find((b) => options.serialNumber && b.serialNumber === options.serialNumber);
+		const fresh = dfu.filter((b) => !options.before?.has(b.id));
+		const pick = same ?? (fresh.length === 1 ? fresh[0] : undefined);
+		if (pick) return pick;
+		await sleep(200);
+	}
+	return undefined;
+}
