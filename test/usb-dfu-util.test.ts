@@ -1,0 +1,188 @@
+// Real libusb programs against the emulated bootloader, served through umockdev by
+// scripts/with-emulated-usb (test/usb-harness/): dfu-util lists, downloads and uploads; node-usb 2.x
+// sees the board plugged in and out at run time. Skipped only when umockdev or dfu-util is missing
+// (CI installs: umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi dfu-util).
+
+import assert from 'node:assert/strict';
+import {spawn, spawnSync} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join, resolve} from 'node:path';
+import {test} from 'node:test';
+import {fileURLToPath} from 'node:url';
+import {profiles} from '../source/emulator/profiles.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const serverJs = join(here, 'usb-harness', 'emulator-server.js');
+
+/** The repository root: the nearest ancestor of this file (source or build/) holding the harness script. */
+function findRepo(): string | undefined {
+	for (let dir = here; ; dir = dirname(dir)) {
+		if (existsSync(join(dir, 'scripts', 'with-emulated-usb')) && existsSync(join(dir, 'package.json'))) return dir;
+		if (dirname(dir) === dir) break;
+	}
+	const cwd = process.cwd();
+	return existsSync(join(cwd, 'scripts', 'with-emulated-usb')) ? cwd : undefined;
+}
+
+const repo = findRepo();
+const harness = repo ? join(repo, 'scripts', 'with-emulated-usb') : '';
+
+function missingTools(): string | undefined {
+	if (spawnSync('dfu-util', ['--version'], {stdio: 'ignore'}).error) return 'dfu-util is not installed (apt-get install dfu-util)';
+	const gi = spawnSync('/usr/bin/python3', ['-c', 'import gi; gi.require_version("UMockdev", "1.0"); from gi.repository import UMockdev'], {stdio: 'ignore'});
+	if (gi.error || gi.status !== 0) return 'umockdev GI bindings are not installed (apt-get install umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi)';
+	const preload = spawnSync('/bin/sh', ['-c', 'ldconfig -p | grep -q libumockdev-preload.so.0'], {stdio: 'ignore'});
+	if (preload.status !== 0) return 'libumockdev-preload.so.0 is not installed (apt-get install umockdev)';
+	return undefined;
+}
+
+const skipReason = missingTools();
+
+interface RunResult {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+}
+
+function runHarness(harnessArgs: string[], command: string[], timeoutMs = 60_000): Promise<RunResult> {
+	assert.ok(repo, 'cannot find the repository (scripts/with-emulated-usb) from this test file or the cwd');
+	assert.ok(existsSync(serverJs), `${serverJs} is missing: build with tsc first`);
+	return new Promise((resolvePromise, reject) => {
+		const child = spawn(harness, ['--server', serverJs, ...harnessArgs, '--', ...command], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+		const timer = setTimeout(() => {
+			child.kill('SIGTERM');
+			reject(new Error(`harness timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+		}, timeoutMs);
+		child.on('error', (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			resolvePromise({code, stdout, stderr});
+		});
+	});
+}
+
+function describe(result: RunResult): string {
+	return `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+test('dfu-util -l lists the emulated STM32F405 with its alt-setting layouts', {skip: skipReason, timeout: 60_000}, async () => {
+	const result = await runHarness(['--profile', 'stm32f405'], ['dfu-util', '-l']);
+	assert.equal(result.code, 0, describe(result));
+	const found = result.stdout.split('\n').filter((line) => line.startsWith('Found DFU: [0483:df11]'));
+	const layouts = profiles.stm32f405.layouts;
+	assert.equal(found.length, layouts.length, describe(result));
+	layouts.forEach((layout, alt) => {
+		assert.ok(
+			found.some((line) => line.includes(`alt=${alt}, name="${layout}"`)),
+			`alt ${alt} ${JSON.stringify(layout)} not listed\n${describe(result)}`,
+		);
+	});
+	assert.ok(found.every((line) => line.includes(`serial="${profiles.stm32f405.serialNumber}"`)), describe(result));
+});
+
+test('dfu-util downloads an image into the emulator and uploads it back', {skip: skipReason, timeout: 120_000}, async () => {
+	const dir = mkdtempSync(join(tmpdir(), 'usb-dfu-util-'));
+	try {
+		// 100 KiB + an odd tail: four 16 KiB sectors and part of the 64 KiB one, a short last block.
+		const image = randomBytes(100 * 1024 + 1234);
+		const imagePath = join(dir, 'img.bin');
+		const uploadPath = join(dir, 'up.bin');
+		const flashOut = join(dir, 'flash-out.bin');
+		writeFileSync(imagePath, image);
+		const script = [
+			`dfu-util -a 0 -s 0x08000000 -D ${JSON.stringify(imagePath)}`,
+			`dfu-util -a 0 -s 0x08000000:${image.length} -U ${JSON.stringify(uploadPath)}`,
+		].join(' && ');
+		// A small time scale keeps the run short while still exercising dfuDNBUSY polling on erase.
+		const result = await runHarness(['--profile', 'stm32f405', '--time-scale', '0.05', '--flash-out', flashOut], ['/bin/sh', '-c', script]);
+		assert.equal(result.code, 0, describe(result));
+		assert.match(result.stdout, /File downloaded successfully/, describe(result));
+
+		const uploaded = readFileSync(uploadPath);
+		assert.equal(uploaded.length, image.length);
+		assert.ok(uploaded.equals(image), 'uploaded bytes differ from the downloaded image');
+
+		const flash = readFileSync(flashOut);
+		assert.equal(flash.length, 1024 * 1024, 'STM32F405 main flash is 1 MiB');
+		assert.ok(flash.subarray(0, image.length).equals(image), 'emulator flash differs from the image');
+		assert.ok(flash.subarray(image.length).every((byte) => byte === 0xff), 'flash past the image is not erased (0xFF)');
+	} finally {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+// Runs under the harness: plugs the board in and out through $EMULATED_USB_CONTROL and reports what
+// node-usb 2.x saw, one JSON line per step.
+const HOTPLUG_CLIENT = `
+import {appendFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+const require = createRequire(process.argv[2]);
+const {usb, getDeviceList} = require('usb');
+const isDfu = (d) => d.deviceDescriptor.idVendor === 0x0483 && d.deviceDescriptor.idProduct === 0xdf11;
+const report = (step, extra = {}) => console.log(JSON.stringify({step, listed: getDeviceList().filter(isDfu).length, ...extra}));
+const next = (event) => new Promise((resolve, reject) => {
+	const timer = setTimeout(() => reject(new Error('no ' + event + ' event within 10 s')), 10000);
+	usb.once(event, (device) => { clearTimeout(timer); resolve(device); });
+});
+const control = (line) => appendFileSync(process.env.EMULATED_USB_CONTROL, line + '\\n');
+try {
+	report('start');
+	const attached = next('attach');
+	control('add');
+	const device = await attached;
+	report('attach', {dfu: isDfu(device), bus: device.busNumber, address: device.deviceAddress});
+	device.open();
+	const product = await new Promise((resolve, reject) =>
+		device.getStringDescriptor(device.deviceDescriptor.iProduct, (error, text) => (error ? reject(error) : resolve(text))));
+	device.close();
+	report('opened', {product});
+	const detached = next('detach');
+	control('remove');
+	const gone = await detached;
+	report('detach', {dfu: isDfu(gone), bus: gone.busNumber, address: gone.deviceAddress});
+	process.exit(0);
+} catch (error) {
+	console.log(JSON.stringify({step: 'error', message: String(error && error.stack || error)}));
+	process.exit(1);
+}
+`;
+
+test('node-usb 2.x sees the emulated board plugged in and removed at run time', {skip: skipReason, timeout: 60_000}, async () => {
+	assert.ok(repo);
+	const dir = mkdtempSync(join(tmpdir(), 'usb-hotplug-'));
+	try {
+		const client = join(dir, 'hotplug-client.mjs');
+		writeFileSync(client, HOTPLUG_CLIENT);
+		const result = await runHarness(['--profile', 'stm32f405', '--start-unplugged'], [process.execPath, client, resolve(repo, 'package.json')]);
+		assert.equal(result.code, 0, describe(result));
+		const steps = result.stdout
+			.split('\n')
+			.filter((line) => line.startsWith('{'))
+			.map((line) => JSON.parse(line) as {step: string; listed: number; dfu?: boolean; product?: string});
+		assert.deepEqual(
+			steps.map((s) => s.step),
+			['start', 'attach', 'opened', 'detach'],
+			describe(result),
+		);
+		const [start, attach, opened, detach] = steps;
+		assert.equal(start?.listed, 0, 'listed before it was plugged in');
+		assert.equal(attach?.dfu, true);
+		assert.equal(attach?.listed, 1, 'not in getDeviceList() after attach');
+		assert.equal(opened?.product, profiles.stm32f405.product);
+		assert.equal(detach?.dfu, true);
+		assert.equal(detach?.listed, 0, 'still in getDeviceList() after detach');
+	} finally {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
