@@ -10,71 +10,10 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {test} from 'node:test';
+import {describe, repo, runHarness, skipReason} from './helpers/usb-harness.js';
 import {fileURLToPath} from 'node:url';
 import {profiles} from '../source/emulator/profiles.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const serverJs = join(here, 'usb-harness', 'emulator-server.js');
-
-/** The repository root: the nearest ancestor of this file (source or build/) holding the harness script. */
-function findRepo(): string | undefined {
-	for (let dir = here; ; dir = dirname(dir)) {
-		if (existsSync(join(dir, 'scripts', 'with-emulated-usb')) && existsSync(join(dir, 'package.json'))) return dir;
-		if (dirname(dir) === dir) break;
-	}
-	const cwd = process.cwd();
-	return existsSync(join(cwd, 'scripts', 'with-emulated-usb')) ? cwd : undefined;
-}
-
-const repo = findRepo();
-const harness = repo ? join(repo, 'scripts', 'with-emulated-usb') : '';
-
-function missingTools(): string | undefined {
-	if (spawnSync('dfu-util', ['--version'], {stdio: 'ignore'}).error) return 'dfu-util is not installed (apt-get install dfu-util)';
-	const gi = spawnSync('/usr/bin/python3', ['-c', 'import gi; gi.require_version("UMockdev", "1.0"); from gi.repository import UMockdev'], {stdio: 'ignore'});
-	if (gi.error || gi.status !== 0) return 'umockdev GI bindings are not installed (apt-get install umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi)';
-	const preload = spawnSync('/bin/sh', ['-c', 'ldconfig -p | grep -q libumockdev-preload.so.0'], {stdio: 'ignore'});
-	if (preload.status !== 0) return 'libumockdev-preload.so.0 is not installed (apt-get install umockdev)';
-	return undefined;
-}
-
-const skipReason = missingTools();
-
-interface RunResult {
-	code: number | null;
-	stdout: string;
-	stderr: string;
-}
-
-function runHarness(harnessArgs: string[], command: string[], timeoutMs = 60_000): Promise<RunResult> {
-	assert.ok(repo, 'cannot find the repository (scripts/with-emulated-usb) from this test file or the cwd');
-	assert.ok(existsSync(serverJs), `${serverJs} is missing: build with tsc first`);
-	return new Promise((resolvePromise, reject) => {
-		const child = spawn(harness, ['--server', serverJs, ...harnessArgs, '--', ...command], {
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-		const timer = setTimeout(() => {
-			child.kill('SIGTERM');
-			reject(new Error(`harness timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-		}, timeoutMs);
-		child.on('error', (error) => {
-			clearTimeout(timer);
-			reject(error);
-		});
-		child.on('close', (code) => {
-			clearTimeout(timer);
-			resolvePromise({code, stdout, stderr});
-		});
-	});
-}
-
-function describe(result: RunResult): string {
-	return `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
 
 test('dfu-util -l lists the emulated STM32F405 with its alt-setting layouts', {skip: skipReason, timeout: 60_000}, async () => {
 	const result = await runHarness(['--profile', 'stm32f405'], ['dfu-util', '-l']);
