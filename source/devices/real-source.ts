@@ -1,9 +1,12 @@
 // Real hardware: DFU boards through libusb (node-usb 2.x). The device list uses node-usb's legacy
 // API so that a board we cannot open is still listed, with the reason; one board is wrapped as a
-// WebUSB device for the engine. Serial flight controllers come from the serial service.
+// WebUSB device for the engine. Serial flight controllers come from the serial service
+// (service.ts), and watch() combines libusb hotplug events with a serial-port poll.
+// Both native modules (`usb`, `serialport`) are imported on first use, never at load time.
 import {dfuId, vidPid} from './ids.js';
 import {usbError, usbProblem} from './usb-errors.js';
-import type {Board, BoardSource, DfuBoard} from './types.js';
+import {BoardWatcher, SerialService, type SerialServiceOptions, type UsbEvents} from './service.js';
+import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import {NoDeviceError} from '../errors.js';
 import {parseLayout, layoutSize} from '../dfu/layout.js';
@@ -68,20 +71,90 @@ export async function describeDfuDevice(device: UsbDevice): Promise<DfuBoard> {
 	return board;
 }
 
+export interface RealSourceOptions {
+	/** Serial side: port lister, sysfs root, identify/reboot stand-ins (tests). */
+	serial?: SerialServiceOptions;
+	/** Replace the libusb DFU listing (tests). */
+	listDfu?: () => Promise<DfuBoard[]>;
+	/** Replace node-usb's `usb` emitter for attach/detach (tests); null = no USB hotplug. */
+	usbEvents?: UsbEvents | null;
+	/** Serial poll interval for watch() (default 1000 ms). */
+	pollMs?: number;
+	debounceMs?: number;
+}
+
 export class RealSource implements BoardSource {
 	private devices = new Map<string, UsbDevice>();
+	readonly serial: SerialService;
+	private readonly watcher: BoardWatcher;
+	private usbWarning?: string;
+
+	constructor(private readonly options: RealSourceOptions = {}) {
+		this.serial = new SerialService(options.serial);
+		this.watcher = new BoardWatcher({
+			list: () => this.list(),
+			serialPorts: async () => (await this.serial.ports()).map((p) => p.path),
+			usbEvents: async () => {
+				if (options.usbEvents !== undefined) return options.usbEvents ?? undefined;
+				try {
+					return (await loadUsb()).usb;
+				} catch {
+					return undefined;
+				}
+			},
+			pollMs: options.pollMs,
+			debounceMs: options.debounceMs,
+		});
+	}
+
+	/** Why the list may be incomplete: libusb or the serial listing unavailable. */
+	get warnings(): string[] {
+		return [...(this.usbWarning ? [this.usbWarning] : []), ...this.serial.warnings];
+	}
 
 	async list(): Promise<Board[]> {
-		const {usb} = await loadUsb();
-		const boards: Board[] = [];
-		this.devices.clear();
-		for (const device of usb.getDeviceList()) {
+		const [dfu, serial] = await Promise.all([this.listDfu(), this.serial.list()]);
+		return [...dfu, ...serial];
+	}
+
+	private dfuListing?: Promise<DfuBoard[]>;
+	/** The last description of each device, for devices that are open right now. */
+	private described = new WeakMap<UsbDevice, DfuBoard>();
+
+	/** Concurrent callers (watch, waitForDfuBoard, the TUI) share one pass over the bus. */
+	private listDfu(): Promise<DfuBoard[]> {
+		this.dfuListing ??= this.listDfuNow().finally(() => (this.dfuListing = undefined));
+		return this.dfuListing;
+	}
+
+	private async listDfuNow(): Promise<DfuBoard[]> {
+		if (this.options.listDfu) return this.options.listDfu();
+		let usb: UsbModule['usb'];
+		let deviceList: UsbDevice[];
+		try {
+			usb = (await loadUsb()).usb;
+			deviceList = usb.getDeviceList();
+			this.usbWarning = undefined;
+		} catch (error) {
+			// No libusb (or no USB at all in a container): serial boards can still be listed.
+			this.usbWarning = `USB devices cannot be listed: ${error instanceof Error ? error.message : String(error)}`;
+			return [];
+		}
+		const boards: DfuBoard[] = [];
+		const devices = new Map<string, UsbDevice>();
+		for (const device of deviceList) {
 			const d = device.deviceDescriptor;
 			if (!dfuId(d.idVendor, d.idProduct)) continue;
-			const board = await describeDfuDevice(device);
-			this.devices.set(board.id, device);
+			// A board being flashed is open: opening and closing it here would pull the handle from
+			// under the engine, so it keeps the description it had.
+			const open = device.interfaces !== undefined;
+			const board = (open && this.described.get(device)) || (open ? undefined : await describeDfuDevice(device));
+			if (!board) continue;
+			this.described.set(device, board);
+			devices.set(board.id, device);
 			boards.push(board);
 		}
+		this.devices = devices;
 		return boards;
 	}
 
@@ -89,7 +162,7 @@ export class RealSource implements BoardSource {
 		const {WebUSBDevice} = await loadUsb();
 		let device = this.devices.get(board.id);
 		if (!device) {
-			await this.list();
+			await this.listDfu();
 			device = this.devices.get(board.id);
 		}
 		if (!device) throw new NoDeviceError(`The DFU board ${board.id} is gone.`);
@@ -100,5 +173,23 @@ export class RealSource implements BoardSource {
 		} catch (error) {
 			throw usbError(error);
 		}
+	}
+
+	/** MSP_SET_REBOOT(1), `R`, or INAV's CLI `dfu`, chosen by FC_VARIANT (see serial.ts). */
+	async rebootToDfu(board: SerialBoard, options: {baud?: number; onInfo?: (line: string) => void} = {}): Promise<void> {
+		await this.serial.rebootToDfu(board, options);
+	}
+
+	identify(board: SerialBoard): Promise<FlightControllerInfo | undefined> {
+		return this.serial.identify(board);
+	}
+
+	watch(onChange: (boards: Board[]) => void): () => void {
+		return this.watcher.subscribe(onChange);
+	}
+
+	async close(): Promise<void> {
+		this.watcher.close();
+		await this.serial.settle();
 	}
 }

@@ -31,6 +31,8 @@ export interface FakeFcOptions {
 	mspRebootTypes?: boolean;
 	/** Byte that reboots into the bootloader when no frame is in progress (default 'R'). */
 	rebootCharacter?: string | null;
+	/** false: '#' does not open a CLI (a firmware without one, or a CLI that never answers). */
+	cli?: boolean;
 	onReboot?: (reboot: FakeReboot) => void;
 }
 
@@ -93,6 +95,7 @@ export class FakeFc {
 			msp: options.msp ?? true,
 			mspRebootTypes: options.mspRebootTypes ?? (variant !== 'INAV'),
 			rebootCharacter: options.rebootCharacter === undefined ? 'R' : options.rebootCharacter,
+			cli: options.cli ?? true,
 			boardName: options.boardName,
 			manufacturerId: options.manufacturerId,
 			onReboot: options.onReboot,
@@ -179,7 +182,7 @@ export class FakeFc {
 
 	/** Betaflight's mspEvaluateNonMspData: '#' starts the CLI, the reboot character reboots. */
 	private onNonMsp(c: number) {
-		if (c === 0x23) {
+		if (c === 0x23 && this.options.cli) {
 			this.cli = true;
 			this.cliLine = '';
 			this.send("\r\nEntering CLI Mode, type 'exit' to return, or 'help'\r\n\r\n# ");
