@@ -73,7 +73,7 @@ async function rebootIntoDfu(source: BoardSource, board: Extract<Board, {kind: '
 	if (!source.rebootToDfu) throw new FcflashError('This board source cannot reboot flight controllers.', 1);
 	const before = new Set((await source.list()).filter((b) => b.kind === 'dfu').map((b) => b.id));
 	options.onProgress?.({phase: 'reboot', done: 0, total: 1, rate: 0});
-	await source.rebootToDfu(board, {baud: options.baud});
+	await source.rebootToDfu(board, {baud: options.baud, onInfo: options.onInfo});
 	options.onProgress?.({phase: 'reboot', done: 1, total: 1, rate: 0});
 	options.onProgress?.({phase: 'wait', done: 0, total: 1, rate: 0});
 	const dfu = await waitForDfuBoard(source, {serialNumber: board.serialNumber, before, timeoutMs: options.waitMs ?? 10_000, signal: options.signal});

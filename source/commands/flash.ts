@@ -6,7 +6,7 @@ import type {CliFlags} from '../cli.js';
 import type {Reporter} from '../cli/reporter.js';
 import {formatBytes, formatDuration} from '../cli/format.js';
 import {acquireBoardLock} from '../devices/lock.js';
-import {chooseBoard} from '../devices/select.js';
+import {resolveBoard} from '../devices/select.js';
 import {openBoardSource} from '../devices/open-source.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import {FcflashError, UsageError, ExitCode} from '../errors.js';
@@ -56,7 +56,7 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 	let touched = false;
 	const base = {file, image: {bytes: image.bytes, segments: imageFacts.segments}};
 	try {
-		const board = chooseBoard(await source.list(), flags.device);
+		const board = await resolveBoard(source, flags.device);
 		const mismatch = targetMismatch(image, board);
 		if (mismatch && !flags.force) throw new FcflashError(`${mismatch} Pass --force to flash it anyway.`, ExitCode.usage, 'target-mismatch');
 		release = acquireBoardLock(board.id);

@@ -1,6 +1,7 @@
 // Choosing the board a command acts on: --device, or the only candidate.
 import {NoDeviceError} from '../errors.js';
-import type {Board, BoardSource, DfuBoard} from './types.js';
+import {existsSync} from 'node:fs';
+import type {Board, BoardSource, DfuBoard, SerialBoard} from './types.js';
 import {FcflashError} from '../errors.js';
 
 export function boardLabel(b: Board): string {
@@ -31,9 +32,23 @@ export function chooseBoard(boards: Board[], deviceId?: string): Board {
 	}
 	if (usable.length === 0) {
 		const p = boards[0]!.problem!;
-		throw new FcflashError(p.message, p.hint === 'udev' || p.hint === 'zadig' ? 4 : 1, p.hint);
+		throw new FcflashError(p.message, p.hint === 'udev' || p.hint === 'zadig' || p.hint === 'dialout' ? 4 : 1, p.hint);
 	}
 	return usable[0]!;
+}
+
+/**
+ * The board a command acts on. A --device that names a serial port the lister does not report (a
+ * PTY, a port without USB ids) is taken at its word: the user pointed at it.
+ */
+export async function resolveBoard(source: BoardSource, deviceId?: string): Promise<Board> {
+	const boards = await source.list();
+	if (deviceId && deviceId.startsWith('/') && !boards.some((b) => matchesDevice(b, deviceId)) && existsSync(deviceId)) {
+		const board: SerialBoard = {kind: 'serial', id: deviceId, port: deviceId, vendorId: 0, productId: 0, name: 'serial port'};
+		board.fc = await source.identify?.(board);
+		return board;
+	}
+	return chooseBoard(boards, deviceId);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -51,7 +51,7 @@ export interface BoardSource {
 	/** A USBDevice-shaped handle for a DFU board. */
 	openDfu(board: DfuBoard): Promise<DfuUsbDevice>;
 	/** Reboot a serial FC into its ROM bootloader; resolves once the request was sent. */
-	rebootToDfu?(board: SerialBoard, options?: {baud?: number}): Promise<void>;
+	rebootToDfu?(board: SerialBoard, options?: {baud?: number; onInfo?: (line: string) => void}): Promise<void>;
 	/** Identify a serial FC over MSP (short timeout). */
 	identify?(board: SerialBoard): Promise<FlightControllerInfo | undefined>;
 	/** Called with the whole list on every change; returns an unsubscribe function. */
