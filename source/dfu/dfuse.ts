@@ -1,7 +1,7 @@
 // ST's DfuSe extensions (UM0391, AN3156): commands sent as DNLOAD block 0 and executed by the
 // device on the following GETSTATUS, which reports dfuDNBUSY and how long to wait.
 import {DeviceGoneError, TransferError} from '../errors.js';
-import {clearStatus, dnload, getStatus, sleep, State, statusError, Status, type DfuStatus} from './requests.js';
+import {clearStatus, dnload, ensureIdle, getStatus, sleep, State, statusError, Status, type DfuStatus} from './requests.js';
 import type {ClassTransfer} from './transfer.js';
 
 export const Command = {SET_ADDRESS: 0x21, ERASE: 0x41, READ_UNPROTECT: 0x92} as const;
@@ -86,6 +86,8 @@ export async function massErase(t: ClassTransfer): Promise<PollOutcome> {
  * away. Only call this after the user confirmed that the chip will be wiped.
  */
 export async function readUnprotect(t: ClassTransfer): Promise<void> {
+	// A refused read (the protection probe) leaves the ROM in dfuERROR, where DNLOAD stalls.
+	await ensureIdle(t);
 	await dnload(t, 0, command(Command.READ_UNPROTECT));
 	try {
 		await pollUntilIdle(t, 'Read unprotect', {maxWaitMs: massEraseMaxMs, tolerateFailures: true});

@@ -4,7 +4,7 @@
 import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {eraseSector, massErase, setAddress} from './dfuse.js';
-import {planFlash, type FlashPlan} from './plan.js';
+import {planFlash, writeRuns, type FlashPlan} from './plan.js';
 import {abort, dnload, ensureIdle, getStatus, upload} from './requests.js';
 import {pollUntilIdle} from './dfuse.js';
 import type {DfuTarget} from './target.js';
@@ -142,12 +142,13 @@ async function eraseSectors(target: DfuTarget, sectors: FlashPlan['sectors'], cl
 
 async function writeImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions, counted: Counted) {
 	const size = target.transferSize;
-	const clock = new PhaseClock('write', image.bytes, options.onProgress);
+	const runs = writeRuns(image.segments);
+	const clock = new PhaseClock('write', runs.reduce((n, r) => n + r.data.length, 0), options.onProgress);
 	let done = 0;
 	let written = 0;
 	let skipped = 0;
 	clock.report(0);
-	for (const segment of image.segments) {
+	for (const segment of runs) {
 		checkCancelled(options.signal);
 		await counted(setAddress(target, segment.address));
 		// Block N lands at pointer + (N - 2) * wTransferSize, so a skipped block needs no new address.
