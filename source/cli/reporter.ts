@@ -2,12 +2,18 @@
 //  - json: stdout carries only newline-delimited JSON events and the final result object;
 //  - plain (no TTY): one line per phase, at most one progress line a second, no ANSI escapes;
 //  - tty: a progress bar redrawn in place (at most ~10 times a second).
-import type {Phase, Progress} from '../dfu/flash.js';
+import type {Phase as FlashPhase, Progress as FlashProgress} from '../dfu/flash.js';
 import {FcflashError, ExitCode} from '../errors.js';
 import {hints} from '../hints.js';
 import {formatBytes, formatRate} from './format.js';
 
 export type OutputMode = 'json' | 'plain' | 'tty';
+
+/** The flash phases (CONTRACT) plus `read`, which only `backup` uses (documented in --help). */
+export type Phase = FlashPhase | 'read';
+export interface Progress extends Omit<FlashProgress, 'phase'> {
+	phase: Phase;
+}
 
 export interface Streams {
 	stdout: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
@@ -21,6 +27,7 @@ const phaseTitles: Record<Phase, string> = {
 	write: 'Writing',
 	verify: 'Verifying',
 	leave: 'Starting the firmware',
+	read: 'Reading the flash',
 };
 
 export class Reporter {
@@ -102,7 +109,9 @@ export class Reporter {
 		const e = error instanceof FcflashError ? error : undefined;
 		const code = e?.exitCode ?? ExitCode.failed;
 		const message = error instanceof Error ? error.message : String(error);
-		const hint = e?.hint ? hints[e.hint] : undefined;
+		// An error may carry its own next step (e.g. the exact sudo command) instead of a hint id.
+		const ownHint = (error as {hintText?: unknown} | undefined)?.hintText;
+		const hint = typeof ownHint === 'string' ? {title: '', text: ownHint} : e?.hint ? hints[e.hint] : undefined;
 		if (this.mode === 'json') {
 			this.event({event: 'result', ok: false, ...fields, error: {code, message, hint: hint?.text ?? null, hintId: e?.hint ?? null}});
 		}
