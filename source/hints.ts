@@ -19,7 +19,8 @@ export type HintId =
 	| 'dialout'
 	| 'no-dfu-after-reboot'
 	| 'interrupted'
-	| 'target-mismatch';
+	| 'target-mismatch'
+	| 'several-devices';
 
 export interface Hint {
 	title: string;
@@ -110,6 +111,10 @@ export const hints: Record<HintId, Hint> = {
 	interrupted: {
 		title: 'Interrupted',
 		text: 'Flashing stopped at a block boundary. The board is still in its ROM bootloader: flash again to finish.',
+	},
+	'several-devices': {
+		title: 'Several boards connected',
+		text: 'Pass --device with one of the ids listed above (serial number, USB path or serial port), or unplug the boards you do not want to flash.',
 	},
 	'target-mismatch': {
 		title: 'Firmware target differs from the board',

@@ -28,7 +28,7 @@ export function chooseBoard(boards: Board[], deviceId?: string): Board {
 	if (boards.length === 0) throw new NoDeviceError('No DFU board or flight controller found.');
 	const usable = boards.filter((b) => !b.problem);
 	if (boards.length > 1) {
-		throw new NoDeviceError(`Several boards are connected; choose one with --device ID:\n  ${boards.map(boardLabel).join('\n  ')}`);
+		throw new NoDeviceError(`Several boards are connected; choose one with --device ID:\n  ${boards.map(boardLabel).join('\n  ')}`, 'several-devices');
 	}
 	if (usable.length === 0) {
 		const p = boards[0]!.problem!;

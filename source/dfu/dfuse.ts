@@ -1,6 +1,6 @@
 // ST's DfuSe extensions (UM0391, AN3156): commands sent as DNLOAD block 0 and executed by the
 // device on the following GETSTATUS, which reports dfuDNBUSY and how long to wait.
-import {DeviceGoneError, TransferError} from '../errors.js';
+import {DeviceGoneError, hex32, TransferError} from '../errors.js';
 import {clearStatus, dnload, ensureIdle, getStatus, sleep, State, statusError, Status, type DfuStatus} from './requests.js';
 import type {ClassTransfer} from './transfer.js';
 
@@ -31,6 +31,11 @@ export interface PollOutcome {
  */
 export async function pollUntilIdle(t: ClassTransfer, what: string, options: PollOptions = {}): Promise<PollOutcome> {
 	const started = performance.now();
+	// bwPollTimeout runs on the device's clock from the moment it handled our GETSTATUS, which is
+	// when we sent it plus the one-way USB latency; the next GETSTATUS also takes that latency to
+	// arrive. So the wait is counted from our request, not from our receipt of the answer: the device
+	// still sees exactly bwPollTimeout between the two, and we save a round trip per block.
+	let askedAt = started;
 	let status = await getStatus(t);
 	// A normal operation finishes within its first reported poll timeout (plus USB latency).
 	const stuckAfter = options.maxWaitMs ?? Math.max(3 * status.pollTimeout, 250);
@@ -45,8 +50,9 @@ export async function pollUntilIdle(t: ClassTransfer, what: string, options: Pol
 			if (after.state === State.dfuERROR) await clearStatus(t);
 			return {status: after, recovered: true, busyMs: performance.now() - started};
 		}
-		await sleep(status.pollTimeout);
+		await sleep(askedAt + status.pollTimeout - performance.now());
 		try {
+			askedAt = performance.now();
 			status = await getStatus(t);
 		} catch (error) {
 			if (!options.tolerateFailures || error instanceof DeviceGoneError) throw error;
@@ -67,12 +73,12 @@ function command(code: number, address?: number): Uint8Array {
 
 export async function setAddress(t: ClassTransfer, address: number): Promise<PollOutcome> {
 	await dnload(t, 0, command(Command.SET_ADDRESS, address));
-	return pollUntilIdle(t, `Set address 0x${address.toString(16)}`);
+	return pollUntilIdle(t, `Set address ${hex32(address)}`);
 }
 
 export async function eraseSector(t: ClassTransfer, address: number): Promise<PollOutcome> {
 	await dnload(t, 0, command(Command.ERASE, address));
-	return pollUntilIdle(t, `Erase of the sector at 0x${address.toString(16).toUpperCase()}`);
+	return pollUntilIdle(t, `Erase of the sector at ${hex32(address)}`);
 }
 
 /** The ROM reports ~100 ms for a mass erase that takes seconds: keep polling for up to 35 s. */

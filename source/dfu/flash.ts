@@ -1,7 +1,7 @@
 // The load loop: erase what the image touches (or mass erase), write each contiguous run with one
 // set-address and consecutive block numbers, read everything back, then leave into the firmware.
 // Nothing is erased before the whole image has been checked against the layout (planFlash).
-import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
+import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, hex32, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {eraseSector, massErase, setAddress} from './dfuse.js';
 import {planFlash, writeRuns, type FlashPlan} from './plan.js';
@@ -159,7 +159,7 @@ async function writeImage(target: DfuTarget, image: FirmwareImage, options: Flas
 				skipped += chunk.length;
 			} else {
 				await dnload(target, block, chunk);
-				const outcome = await counted(pollUntilIdle(target, `Write at 0x${(segment.address + offset).toString(16).toUpperCase()}`));
+				const outcome = await counted(pollUntilIdle(target, `Write at ${hex32(segment.address + offset)}`));
 				written += chunk.length;
 				if (outcome.recovered) {
 					// CLRSTATUS put the device back in dfuIDLE; the pointer survives, so carry on.
@@ -187,7 +187,7 @@ async function verifyImage(target: DfuTarget, image: FirmwareImage, options: Fla
 			const expected = segment.data.subarray(offset, offset + size);
 			const actual = await upload(target, block, expected.length);
 			if (actual.length < expected.length) {
-				throw new TransferError(`Verify: the device returned ${actual.length} bytes instead of ${expected.length} at 0x${(segment.address + offset).toString(16)}.`);
+				throw new TransferError(`Verify: the device returned ${actual.length} bytes instead of ${expected.length} at ${hex32(segment.address + offset)}.`);
 			}
 			for (let i = 0; i < expected.length; i++) {
 				if (actual[i] !== expected[i]) throw new VerifyError(segment.address + offset + i, expected[i]!, actual[i]!);

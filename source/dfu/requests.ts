@@ -97,7 +97,7 @@ export function statusError(what: string, s: DfuStatus): Error {
 	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 
 /**
  * Wait in dfuIDLE from whatever state the device is in: CLRSTATUS leaves dfuERROR,
