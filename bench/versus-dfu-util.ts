@@ -19,6 +19,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const harness = join(root, 'scripts', 'with-emulated-usb');
 const cli = join(root, 'dist', 'cli.js');
 
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 function run(command: string[]): number {
 	const t = performance.now();
 	const r = spawnSync(harness, ['--profile', 'stm32f405', '--time-scale', '1', '--', ...command], {stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000});
@@ -44,7 +47,7 @@ const usable =
 	!spawnSync('dfu-util', ['--version'], {stdio: 'ignore'}).error &&
 	spawnSync('/usr/bin/python3', ['-c', 'import gi; gi.require_version("UMockdev", "1.0")'], {stdio: 'ignore'}).status === 0;
 
-console.log('\n## Versus dfu-util through libusb (umockdev), emulated STM32F405 at ROM timing');
+console.log(`\n## Versus dfu-util through libusb (umockdev), emulated STM32F405 at ROM timing (median of ${runs}, BENCH_RUNS)`);
 if (!usable) {
 	console.log('skipped: needs dfu-util, umockdev and python3-gi (see README)');
 } else {
@@ -69,9 +72,16 @@ if (!usable) {
 			const bound = deviceBound([...segments]);
 			// A DfuSe file carries its own addresses: dfu-util then takes only the ':leave' modifier.
 			const where = segments.length === 1 ? '0x08000000:leave' : ':leave';
-			const peer = run(['dfu-util', '-a', '0', '-s', where, '-D', peerPath]) - baseline;
-			const off = run([process.execPath, cli, 'flash', hexPath, '--yes', '--no-verify']) - baseline;
-			const on = run([process.execPath, cli, 'flash', hexPath, '--yes']) - baseline;
+			// Interleaved runs, medians: the machine's speed drifts less between neighbours.
+			const peers: number[] = [];
+			const offs: number[] = [];
+			const ons: number[] = [];
+			for (let i = 0; i < runs; i++) {
+				peers.push(run(['dfu-util', '-a', '0', '-s', where, '-D', peerPath]) - baseline);
+				offs.push(run([process.execPath, cli, 'flash', hexPath, '--yes', '--no-verify']) - baseline);
+				ons.push(run([process.execPath, cli, 'flash', hexPath, '--yes']) - baseline);
+			}
+			const [peer, off, on] = [median(peers), median(offs), median(ons)];
 			const f = (n: number) => `${(n / 1000).toFixed(2)} s`;
 			console.log(`${name}: device-bound ${f(bound)}`);
 			console.log(`  dfu-util                 ${f(peer)}`);

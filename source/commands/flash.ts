@@ -37,9 +37,20 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 		throw new UsageError('Refusing to erase without confirmation: there is no terminal to ask on. Pass --yes.');
 	}
 	// Parse and check the whole file before touching any board.
-	const image = await loadFirmware(file, {address: parseAddress(flags.address)});
+	// Look for boards while the file is parsed (listing touches nothing), but report a bad file first.
+	const address = parseAddress(flags.address);
+	const sourceReady = openBoardSource(flags);
+	const listed = sourceReady.then((s) => s.list());
+	listed.catch(() => {});
+	let image: FirmwareImage;
+	try {
+		image = await loadFirmware(file, {address});
+	} catch (error) {
+		await sourceReady.then((s) => s.close?.(), () => {});
+		throw error;
+	}
 	const imageFacts = describeImage(image);
-	const source = await openBoardSource(flags);
+	const source = await sourceReady;
 	const controller = new AbortController();
 	let hungUp = false;
 	const onInt = () => controller.abort();
@@ -56,7 +67,7 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 	let touched = false;
 	const base = {file, image: {bytes: image.bytes, segments: imageFacts.segments}};
 	try {
-		const board = await resolveBoard(source, flags.device);
+		const board = await resolveBoard(source, flags.device, listed);
 		const mismatch = targetMismatch(image, board);
 		if (mismatch && !flags.force) throw new FcflashError(`${mismatch} Pass --force to flash it anyway.`, ExitCode.usage, 'target-mismatch');
 		// Each process has its own emulated boards: only real hardware can be shared.

@@ -41,8 +41,8 @@ export function chooseBoard(boards: Board[], deviceId?: string): Board {
  * The board a command acts on. A --device that names a serial port the lister does not report (a
  * PTY, a port without USB ids) is taken at its word: the user pointed at it.
  */
-export async function resolveBoard(source: BoardSource, deviceId?: string): Promise<Board> {
-	const boards = await source.list();
+export async function resolveBoard(source: BoardSource, deviceId?: string, listed?: Promise<Board[]>): Promise<Board> {
+	const boards = await (listed ?? source.list());
 	if (deviceId && deviceId.startsWith('/') && !boards.some((b) => matchesDevice(b, deviceId)) && existsSync(deviceId)) {
 		const board: SerialBoard = {kind: 'serial', id: deviceId, port: deviceId, vendorId: 0, productId: 0, name: 'serial port'};
 		board.fc = await source.identify?.(board);
