@@ -7,7 +7,8 @@ import {hex} from '../cli/format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {openBoardSource} from '../devices/open-source.js';
 import {setAddress} from '../dfu/dfuse.js';
-import {abort, dnload, ensureIdle, getStatus, upload} from '../dfu/requests.js';
+import {abort, ensureIdle, upload} from '../dfu/requests.js';
+import {startFirmware} from '../dfu/flash.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
 import {ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
 import {deviceFacts, pickBoard} from './boards.js';
@@ -28,18 +29,6 @@ async function vectorTable(target: DfuTarget, address: number): Promise<Uint8Arr
 			return undefined;
 		}
 		throw error;
-	}
-}
-
-export async function startFirmware(target: DfuTarget, address: number): Promise<void> {
-	await ensureIdle(target);
-	await setAddress(target, address);
-	try {
-		await dnload(target, 0);
-		await getStatus(target);
-	} catch (error) {
-		// The device resetting into the application is the expected outcome.
-		if (!(error instanceof FcflashError)) throw error;
 	}
 }
 

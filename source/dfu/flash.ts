@@ -200,9 +200,7 @@ async function verifyImage(target: DfuTarget, image: FirmwareImage, options: Fla
 }
 
 /** Set the pointer to the vector table and send a zero-length DNLOAD: the ROM jumps to the firmware. */
-async function leave(target: DfuTarget, address: number, options: FlashOptions) {
-	const clock = new PhaseClock('leave', 1, options.onProgress);
-	clock.report(0);
+export async function startFirmware(target: DfuTarget, address: number): Promise<void> {
 	await ensureIdle(target);
 	await setAddress(target, address);
 	try {
@@ -212,5 +210,11 @@ async function leave(target: DfuTarget, address: number, options: FlashOptions) 
 	} catch (error) {
 		if (!(error instanceof FcflashError)) throw error;
 	}
+}
+
+async function leave(target: DfuTarget, address: number, options: FlashOptions) {
+	const clock = new PhaseClock('leave', 1, options.onProgress);
+	clock.report(0);
+	await startFirmware(target, address);
 	clock.report(1);
 }
