@@ -78,6 +78,9 @@ const control = (line) => appendFileSync(process.env.EMULATED_USB_CONTROL, line 
 try {
 	report('start');
 	const attached = next('attach');
+	// The first listener starts libusb's hotplug monitor on its own thread; a uevent sent before it
+	// listens is lost (a real board plugged in that early would be found by getDeviceList instead).
+	await new Promise((r) => setTimeout(r, 500));
 	control('add');
 	const device = await attached;
 	report('attach', {dfu: isDfu(device), bus: device.busNumber, address: device.deviceAddress});
