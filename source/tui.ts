@@ -1,7 +1,106 @@
 // The interactive terminal UI is loaded only from here, so headless commands never load Ink/React.
+// Order matters for start-up time: render the first frame, then create the board source (real USB
+// and serial native modules load after the first frame, inside use-app).
+import {existsSync, statSync} from 'node:fs';
+import {basename, dirname, resolve} from 'node:path';
+import {createElement} from 'react';
+import {render} from 'ink';
 import type {CliFlags} from './cli.js';
 import {UsageError} from './errors.js';
+import {App} from './screens/app.js';
+import {detectTheme} from './screens/theme.js';
+import {inkStdout} from './screens/terminal.js';
+import type {TuiServices, TuiSettings} from './screens/types.js';
 
-export async function runTui(_flags: CliFlags): Promise<number> {
-	throw new UsageError('The interactive UI is not built yet: use the flash, inspect and list commands.');
+export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
+	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, address: flags.address};
+	if (flags.firmware) {
+		const path = resolve(cwd, flags.firmware);
+		if (!existsSync(path)) settings.firmwareNote = `--firmware ${flags.firmware}: no such file or folder; starting in the current folder.`;
+		else if (statSync(path).isDirectory()) settings.startDir = path;
+		else {
+			settings.startDir = dirname(path);
+			settings.preselect = basename(path);
+		}
+	}
+	return settings;
+}
+
+export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
+	return {
+		openSource: async () => {
+			const {openBoardSource} = await import('./devices/open-source.js');
+			return openBoardSource(flags);
+		},
+		loadImage: async (path, options) => {
+			const {loadFirmware} = await import('./firmware/load.js');
+			return loadFirmware(path, options);
+		},
+		runJob: async (source, board, image, options) => {
+			const {runFlashJob} = await import('./flash-job.js');
+			return runFlashJob(source, board, image, options);
+		},
+		lock: (boardId) => (lockFn ? lockFn(boardId) : () => {}),
+		logAfterHangup: (line) => hangupLog?.(line),
+	};
+}
+
+// Loaded after the first frame with the rest of the engine.
+let lockFn: ((id: string) => () => void) | undefined;
+let hangupLog: ((line: string) => void) | undefined;
+async function loadHelpers() {
+	const [{acquireBoardLock}, fs, {flashLogPath}] = await Promise.all([import('./devices/lock.js'), import('node:fs'), import('./commands/flash.js')]);
+	lockFn = acquireBoardLock;
+	hangupLog = (line) => {
+		try {
+			const path = flashLogPath();
+			fs.mkdirSync(dirname(path), {recursive: true});
+			fs.appendFileSync(path, `${new Date().toISOString()} tui ${line}\n`);
+		} catch {
+			// Nowhere left to report to.
+		}
+	};
+}
+
+export async function runTui(flags: CliFlags): Promise<number> {
+	if (!process.stdin.isTTY || !process.stdout.isTTY) {
+		throw new UsageError('The interactive UI needs a terminal. Use the flash, inspect and list commands in scripts.');
+	}
+	const settings = settingsFromFlags(flags);
+	const services = realServices(flags);
+	const stdout = inkStdout(process.stdout);
+	let firstFrameMs: number | undefined;
+	let exitCode = 0;
+	let done: () => void = () => {};
+	const finished = new Promise<void>((r) => (done = r));
+	const instance = render(
+		createElement(App, {
+			services,
+			settings,
+			theme: detectTheme(process.env),
+			onExit: (code: number) => {
+				exitCode = code;
+				done();
+			},
+		}),
+		{
+			stdout: stdout.stream,
+			exitOnCtrlC: false,
+			incrementalRendering: true,
+			maxFps: 10,
+			patchConsole: false,
+			onRender: () => {
+				firstFrameMs ??= performance.now();
+			},
+		},
+	);
+	setTimeout(() => void loadHelpers(), 0);
+	await finished;
+	instance.unmount();
+	await instance.waitUntilExit().catch(() => {});
+	// FCFLASH_TUI_BYTES=1: report what the terminal received (for the 64 KiB-per-flash budget).
+	if (process.env.FCFLASH_TUI_BYTES) {
+		process.stderr.write(`fcflash-tui: ${stdout.bytes()} bytes written to the terminal; first frame ${Math.round(firstFrameMs ?? 0)} ms after process start\n`);
+	}
+	return exitCode;
 }
