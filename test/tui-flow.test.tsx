@@ -17,7 +17,7 @@ import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
 const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' ', ctrlC: '\x03'};
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 5000): Promise<string> {
+async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 15_000): Promise<string> {
 	const end = Date.now() + ms;
 	for (;;) {
 		const f = frame() ?? '';

@@ -27,7 +27,7 @@ const ascii = makeTheme({unicode: false, color: false});
 const wrap = (node: ReactNode, theme = unicode) => <ThemeContext.Provider value={theme}>{node}</ThemeContext.Provider>;
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 3000): Promise<string> {
+async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 15_000): Promise<string> {
 	const end = Date.now() + ms;
 	for (;;) {
 		const f = frame() ?? '';

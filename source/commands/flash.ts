@@ -7,6 +7,7 @@ import type {Reporter} from '../cli/reporter.js';
 import {formatBytes, formatDuration} from '../cli/format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {resolveBoard} from '../devices/select.js';
+import {targetMismatch} from '../devices/target-match.js';
 import {openBoardSource} from '../devices/open-source.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import {FcflashError, UsageError, ExitCode} from '../errors.js';
@@ -20,14 +21,6 @@ import {usbTracer} from './trace.js';
 export function flashLogPath(): string {
 	const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
 	return join(base, 'fcflash-tui', 'flash.log');
-}
-
-function targetMismatch(image: FirmwareImage, board: Board): string | undefined {
-	const wanted = image.ident?.target;
-	const fcTarget = board.kind === 'serial' ? (board.fc?.target ?? board.fc?.board) : undefined;
-	if (!wanted || !fcTarget) return undefined;
-	const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
-	return norm(wanted) === norm(fcTarget) ? undefined : `The image is built for ${wanted}, but the flight controller reports ${fcTarget}.`;
 }
 
 export async function flashCommand(args: string[], flags: CliFlags, reporter: Reporter): Promise<number> {

@@ -6,6 +6,7 @@ import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import type {Phase, Progress} from '../dfu/flash.js';
 import type {Board, DfuBoard} from '../devices/types.js';
+import {targetMismatch} from '../devices/target-match.js';
 import {FcflashError, FirmwareError, FitError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
@@ -114,12 +115,8 @@ export function imageWarnings(board: Board | undefined, image: FirmwareImage): W
 			out.push({text, hint: 'image-fit', blocking: true});
 		}
 	}
-	const wanted = image.ident?.target;
-	const fcTarget = board.kind === 'serial' ? (board.fc?.target ?? board.fc?.board) : undefined;
-	const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
-	if (wanted && fcTarget && norm(wanted) !== norm(fcTarget)) {
-		out.push({text: `Built for ${wanted}, but the flight controller reports ${fcTarget}.`, hint: 'target-mismatch', blocking: false});
-	}
+	const mismatch = targetMismatch(image, board);
+	if (mismatch) out.push({text: mismatch, hint: 'target-mismatch', blocking: false});
 	return out;
 }
 
