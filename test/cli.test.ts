@@ -334,6 +334,18 @@ describe('cli: exit codes', () => {
 		const forced = await run(['flash', f405small.path, '--simulate', '--device', F722_SERIAL, '--yes', '--force', '--json']);
 		exited(forced, 0);
 	});
+
+	it('a board in DFU is checked by chip family: an F7 image on an F405 is refused unless --force', async () => {
+		const r = await run(['flash', f722.path, '--simulate=stm32f405', '--yes']);
+		exited(r, 2);
+		assert.match(r.stderr, /STM32F7X2 \(F7\)/);
+		assert.match(r.stderr, /STM32F405\/F407 \(1 MiB\) \(F4\)/);
+		const forced = await run(['flash', f722.path, '--simulate=stm32f405', '--yes', '--force']);
+		exited(forced, 0);
+		// The F722-shaped layout names no single family, so nothing is claimed there.
+		const same = await run(['flash', f722.path, '--simulate=stm32f722', '--yes']);
+		exited(same, 0);
+	});
 });
 
 describe('cli: signals', () => {
