@@ -198,3 +198,31 @@ test('a RealSource with no hardware lists without crashing or hanging, and watch
 	await source.close();
 	// node:test would report a hang here if libusb's hotplug thread or a timer kept running.
 });
+
+test('a DFU board that could not be opened is listed again on the next poll (udev rule applied late)', async () => {
+	let opens = 0;
+	const source = new RealSource({
+		serial: fakeSerial().options,
+		// The first look fails as it does before udev applies the rule; the next one works.
+		listDfu: async () => {
+			opens++;
+			const board = dfuBoard('PERM1');
+			if (opens === 1) board.problem = {message: 'Permission denied opening the USB device (LIBUSB_ERROR_ACCESS).', hint: 'udev'};
+			return [board];
+		},
+		usbEvents: null,
+		pollMs: 30,
+		debounceMs: 5,
+	});
+	const rec = recorder();
+	const stop = source.watch(rec.onChange);
+	try {
+		await rec.next((b) => b.length === 1 && b[0]!.problem?.hint === 'udev');
+		const healed = await rec.next((b) => b.length === 1 && !b[0]!.problem);
+		assert.equal(healed[0]!.id, 'PERM1');
+		assert.ok(opens >= 2);
+	} finally {
+		stop();
+		await source.close();
+	}
+});

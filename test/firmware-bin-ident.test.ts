@@ -12,15 +12,9 @@ import {findIdent, parseIdent} from '../source/firmware/ident.js';
 import {makeImage} from '../source/firmware/image.js';
 import {describeImage, loadFirmware, parseFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, fullImage, identString, toIntelHex} from '../scripts/synthetic-firmware.js';
+import {tempFiles} from './helpers/temp-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fcflash-bin-'));
-after(() => rmSync(dir, {recursive: true, force: true}));
-
-function write(name: string, content: string | Uint8Array): string {
-	const path = join(dir, name);
-	writeFileSync(path, content);
-	return path;
-}
+const {dir, write} = tempFiles('fcflash-bin-');
 
 function isBadFile(path: string, pattern: RegExp) {
 	return (error: unknown) => {

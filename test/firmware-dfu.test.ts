@@ -9,15 +9,9 @@ import {FirmwareError, hex32} from '../source/errors.js';
 import {buildDfuFile, crc32, crc32Table, dfuCrc, parseDfuSegments} from '../source/firmware/dfu-file.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
+import {tempFiles} from './helpers/temp-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'fcflash-dfu-'));
-after(() => rmSync(dir, {recursive: true, force: true}));
-
-function write(name: string, content: string | Uint8Array): string {
-	const path = join(dir, name);
-	writeFileSync(path, content);
-	return path;
-}
+const {dir, write} = tempFiles('fcflash-dfu-');
 
 /** Re-seal a file after editing it, so the CRC check passes and the edited field is what fails. */
 function reseal(file: Uint8Array): Uint8Array {

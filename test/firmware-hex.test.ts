@@ -10,18 +10,12 @@ import {parseHex} from '../source/firmware/hex.js';
 import type {Segment} from '../source/firmware/image.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, fullImage, toIntelHex} from '../scripts/synthetic-firmware.js';
+import {tempFiles} from './helpers/temp-files.js';
 
 // The package is CommonJS (`module.exports = MemoryMap`) while its typings declare a default export.
 const MemoryMap = createRequire(import.meta.url)('nrf-intel-hex') as typeof import('nrf-intel-hex').default;
 
-const dir = mkdtempSync(join(tmpdir(), 'fcflash-hex-'));
-after(() => rmSync(dir, {recursive: true, force: true}));
-
-function write(name: string, content: string | Uint8Array): string {
-	const path = join(dir, name);
-	writeFileSync(path, content);
-	return path;
-}
+const {dir, write} = tempFiles('fcflash-hex-');
 
 /** One Intel HEX record with a correct checksum. */
 function rec(type: number, offset: number, data: number[] = []): string {

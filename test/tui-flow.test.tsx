@@ -13,22 +13,10 @@ import {loadFirmware} from '../source/firmware/load.js';
 import {runFlashJob} from '../source/flash-job.js';
 import {ReadProtectedError} from '../source/errors.js';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
+import {tick, waitFor} from './helpers/ink-frames.js';
 
 const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' ', ctrlC: '\x03'};
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 15_000): Promise<string> {
-	const end = Date.now() + ms;
-	for (;;) {
-		const f = frame() ?? '';
-		if (typeof want === 'string' ? f.includes(want) : want.test(f)) {
-			await tick(25);
-			return frame() ?? f;
-		}
-		if (Date.now() > end) assert.fail(`timed out waiting for ${String(want)}; last frame:\n${f}`);
-		await tick(15);
-	}
-}
 
 const demoDir = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-'));
 writeDemoFiles(demoDir);

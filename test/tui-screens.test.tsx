@@ -20,26 +20,13 @@ import {makeImage, type FirmwareImage} from '../source/firmware/image.js';
 import {FirmwareError} from '../source/errors.js';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from '../source/devices/types.js';
 import type {HintId} from '../source/hints.js';
+import {tick, waitFor} from './helpers/ink-frames.js';
 
 const keys = {up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', enter: '\r', esc: '\x1b', space: ' ', backspace: '\x7f'};
 const unicode = makeTheme({unicode: true, color: false});
 const ascii = makeTheme({unicode: false, color: false});
 const wrap = (node: ReactNode, theme = unicode) => <ThemeContext.Provider value={theme}>{node}</ThemeContext.Provider>;
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(frame: () => string | undefined, want: string | RegExp, ms = 15_000): Promise<string> {
-	const end = Date.now() + ms;
-	for (;;) {
-		const f = frame() ?? '';
-		if (typeof want === 'string' ? f.includes(want) : want.test(f)) {
-			// Let passive effects (input subscriptions) settle before the next key.
-			await tick(25);
-			return frame() ?? f;
-		}
-		if (Date.now() > end) assert.fail(`timed out waiting for ${String(want)}; last frame:\n${f}`);
-		await tick(15);
-	}
-}
 
 const f405Layout = '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg';
 const dfuBoard: DfuBoard = {

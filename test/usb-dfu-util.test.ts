@@ -84,6 +84,8 @@ try {
 	control('add');
 	const device = await attached;
 	report('attach', {dfu: isDfu(device), bus: device.busNumber, address: device.deviceAddress});
+	// As with a real board, give enumeration (udev) a moment before opening it.
+	await new Promise((r) => setTimeout(r, 200));
 	device.open();
 	const product = await new Promise((resolve, reject) =>
 		device.getStringDescriptor(device.deviceDescriptor.iProduct, (error, text) => (error ? reject(error) : resolve(text))));

@@ -267,7 +267,10 @@ export class BoardWatcher {
 		if (!this.active) return;
 		try {
 			const signature = (await this.options.serialPorts()).sort().join('\n');
-			if (this.serialSignature !== undefined && signature !== this.serialSignature) this.schedule();
+			// A DFU board that could not be opened is looked at again every poll: right after it is
+			// plugged in, udev may not have applied the rule yet (a moment of LIBUSB_ERROR_ACCESS).
+			const retry = this.lastBoards?.some((b) => b.kind === 'dfu' && b.problem) ?? false;
+			if ((this.serialSignature !== undefined && signature !== this.serialSignature) || retry) this.schedule();
 			this.serialSignature = signature;
 		} catch (error) {
 			this.options.onError?.(error);

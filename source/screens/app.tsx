@@ -1,6 +1,7 @@
 // The app: renders the current screen from the state machine in use-app.ts and wires intents.
 import {Text} from 'ink';
 import {SizeProvider, ThemeContext, useTheme} from './ui.js';
+import {KeyRouter} from './key-router.js';
 import type {Theme} from './theme.js';
 import {useApp, type AppModel, type AppProps} from './use-app.js';
 import {DeviceList} from './device-list.js';
@@ -16,7 +17,9 @@ export function App(props: AppProps & {theme: Theme}) {
 	return (
 		<ThemeContext.Provider value={props.theme}>
 			<SizeProvider>
-				<Screens {...props} />
+				<KeyRouter>
+					<Screens {...props} />
+				</KeyRouter>
 			</SizeProvider>
 		</ThemeContext.Provider>
 	);

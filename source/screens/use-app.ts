@@ -1,7 +1,7 @@
 // The app-level state machine: which screen is shown, what was chosen, the running job, and the
 // global keys (? hints, q quit, Ctrl-C). Screens send intents; app.tsx only renders this state.
 import {useCallback, useEffect, useReducer, useRef, useState} from 'react';
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 import type {Board, BoardSource} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
@@ -171,7 +171,7 @@ export function useApp({services, settings, onExit}: AppProps) {
 	);
 
 	const running = flash.view.running;
-	useInput((input, key) => {
+	useKeys((input, key) => {
 		if (state.quitAsk) {
 			if (input === 'y' || input === 'Y') {
 				dispatch({type: 'quitAsk', ask: false});

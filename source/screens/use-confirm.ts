@@ -1,5 +1,5 @@
 // A yes/no question: only `y` says yes; `n`, Enter and Esc go back (CONTRACT: Enter never flashes).
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 
 export interface ConfirmKeys {
 	active: boolean;
@@ -8,7 +8,7 @@ export interface ConfirmKeys {
 }
 
 export function useConfirm({active, onYes, onNo}: ConfirmKeys) {
-	useInput(
+	useKeys(
 		(input, key) => {
 			if (input === 'y' || input === 'Y') onYes();
 			else if (input === 'n' || input === 'N' || key.return || key.escape) onNo();

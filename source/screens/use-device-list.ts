@@ -1,7 +1,7 @@
 // Device list state: the boards from BoardSource.watch (live on plug/unplug, no rescan key), the
 // highlighted board (kept by id when the list changes), and MSP identification of serial FCs.
 import {useEffect, useRef, useState, type MutableRefObject} from 'react';
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 import type {Board, BoardSource, FlightControllerInfo} from '../devices/types.js';
 import type {HintId} from '../hints.js';
 
@@ -80,7 +80,7 @@ export function useDeviceList({source, active, screenHint, onChoose}: DeviceList
 	});
 	useEffect(() => () => void (screenHint.current = undefined), [screenHint]);
 
-	useInput(
+	useKeys(
 		(input, key) => {
 			if (shown.length === 0) return;
 			let index = shown.findIndex((b) => b.id === selectedRef.current);

@@ -4,7 +4,7 @@
 import {readdirSync, statSync} from 'node:fs';
 import {basename, dirname, extname, join, resolve} from 'node:path';
 import {useCallback, useEffect, useRef, useState, type MutableRefObject} from 'react';
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
@@ -182,7 +182,7 @@ export function useFirmwarePicker(props: PickerProps) {
 		set({filtering: on});
 	};
 
-	useInput(
+	useKeys(
 		(input, key) => {
 			const st = store.current!;
 			if (st.filtering) {

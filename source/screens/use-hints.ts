@@ -1,6 +1,6 @@
 // Hints screen state: the hint list (context first, then the general ones) and the scroll offset.
 import {useState} from 'react';
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 import {generalHints, type HintId} from '../hints.js';
 
 export function hintList(context: HintId[]): {id: HintId; context: boolean}[] {
@@ -14,7 +14,7 @@ export function hintList(context: HintId[]): {id: HintId; context: boolean}[] {
 export function useHints({context, active, onBack}: {context: HintId[]; active: boolean; onBack(): void}) {
 	const list = hintList(context);
 	const [offset, setOffset] = useState(0);
-	useInput(
+	useKeys(
 		(input, key) => {
 			if (key.escape || key.return) onBack();
 			else if (key.upArrow || input === 'k') setOffset((o) => Math.max(0, o - 1));

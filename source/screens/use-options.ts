@@ -1,7 +1,7 @@
 // Options state: which option is highlighted, Space toggles (or cycles the baud rate), typing edits
 // the .bin address, Enter checks the choices (reloading a .bin at a new address) and advances.
 import {useRef, useState} from 'react';
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {errorText, imageWarnings} from './describe.js';
@@ -90,7 +90,7 @@ export function useOptions(props: OptionsProps) {
 		props.onNext(image);
 	};
 
-	useInput(
+	useKeys(
 		(input, key) => {
 			if (busy) return;
 			const cursor = cursorRef.current;

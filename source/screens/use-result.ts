@@ -1,8 +1,8 @@
 // Result screen keys: Enter (or Esc) returns to the device list.
-import {useInput} from 'ink';
+import {useKeys} from './key-router.js';
 
 export function useResult({active, onDone}: {active: boolean; onDone(): void}) {
-	useInput(
+	useKeys(
 		(_input, key) => {
 			if (key.return || key.escape) onDone();
 		},

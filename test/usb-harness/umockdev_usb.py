@@ -498,10 +498,24 @@ class Harness:
         handler = self.handler_class(self, self.busnum, devnum)
         self.testbed.attach_ioctl(devnode, handler)
         self.present = (syspath, devnode, handler)
+        self._wait_for_ioctl_socket(devnode)
         self.testbed.uevent(syspath, 'add')
         self._write_status()
         if self.args.verbose:
             log('added %04x:%04x at %s' % (self.info['vendorId'], self.info['productId'], devnode))
+
+    def _wait_for_ioctl_socket(self, devnode):
+        # A client that opens the node the moment it hears the uevent must find umockdev's ioctl
+        # socket listening, or the preload fails with "Failed to connect to ioctl socket" (seen on
+        # a loaded machine). Let the main loop run until the socket is there.
+        sock = os.path.join(self.root, 'ioctl', devnode.lstrip('/'))
+        context = self.GLib.MainContext.default()
+        deadline = time.monotonic() + 2.0
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            context.iteration(False)
+            time.sleep(0.001)
+        # One more turn so the listener created with the socket is accepting.
+        context.iteration(False)
 
     def remove(self):
         if not self.present:
