@@ -1,9 +1,7 @@
-import {test, after} from 'node:test';
+import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {readFileSync} from 'node:fs';
 import zlib from 'node:zlib';
 import {FirmwareError, hex32} from '../source/errors.js';
 import {buildDfuFile, crc32, crc32Table, dfuCrc, parseDfuSegments} from '../source/firmware/dfu-file.js';
@@ -11,7 +9,7 @@ import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {tempFiles} from './helpers/temp-files.js';
 
-const {dir, write} = tempFiles('fcflash-dfu-');
+const {write} = tempFiles('fcflash-dfu-');
 
 /** Re-seal a file after editing it, so the CRC check passes and the edited field is what fails. */
 function reseal(file: Uint8Array): Uint8Array {

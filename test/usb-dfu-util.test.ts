@@ -4,14 +4,12 @@
 // (CI installs: umockdev libumockdev0 gir1.2-umockdev-1.0 python3-gi dfu-util).
 
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
+import {join, resolve} from 'node:path';
 import {test} from 'node:test';
 import {describe, repo, runHarness, skipReason} from './helpers/usb-harness.js';
-import {fileURLToPath} from 'node:url';
 import {profiles} from '../source/emulator/profiles.js';
 
 

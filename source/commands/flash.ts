@@ -12,7 +12,6 @@ import {openBoardSource} from '../devices/open-source.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import {FcflashError, UsageError, ExitCode} from '../errors.js';
 import {runFlashJob} from '../flash-job.js';
-import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {parseAddress, requireFile} from './args.js';
 import {usbTracer} from './trace.js';

@@ -5,7 +5,7 @@ import {formatBytes, formatDuration, hex, truncateMiddle} from '../cli/format.js
 import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import type {Phase, Progress} from '../dfu/flash.js';
-import type {Board, DfuBoard} from '../devices/types.js';
+import type {Board} from '../devices/types.js';
 import {targetMismatch} from '../devices/target-match.js';
 import {FcflashError, FirmwareError, FitError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';

@@ -1,15 +1,14 @@
 // Screen 1: the connected boards. DFU boards and serial flight controllers, live on plug/unplug.
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import {hints, type HintId} from '../hints.js';
-import {boardDetails, boardTitle, fitEnd} from './describe.js';
-import {Frame, Line, Row, useTerminalSize, useTheme, useWidth, Para} from './ui.js';
+import {boardDetails, boardTitle} from './describe.js';
+import {Frame, Line, Row, useTerminalSize, useTheme, Para} from './ui.js';
 import {useDeviceList, type DeviceListProps} from './use-device-list.js';
 
 const emptyHints: HintId[] = ['cable', 'udev', 'boot-button'];
 
 export function DeviceList(props: DeviceListProps) {
 	const theme = useTheme();
-	const width = useWidth();
 	const {rows} = useTerminalSize();
 	const {boards, loaded, index, notice} = useDeviceList(props);
 	const keys = [

@@ -1,5 +1,5 @@
 // Screen 5: troubleshooting. The hint for what just happened first, then the general list.
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
 import {hints, type HintId} from '../hints.js';
 import {Frame, Line, useTerminalSize, useTheme, useWidth, Para} from './ui.js';
 import {useHints} from './use-hints.js';
