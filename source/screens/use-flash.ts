@@ -1,7 +1,8 @@
 // The running flash job, owned at app level so it survives a trip to the hints screen. Progress
 // events arrive per USB block; they go into a ref and reach React state at most 10 times a second,
-// and only when something visible changed (percent, phase; bytes/rate/ETA once a second). That keeps
-// a 1 MiB flash well under 64 KiB of terminal output over SSH.
+// and only when something visible changed (percent or phase, with bytes/rate/ETA beside them; at
+// least every half second otherwise). That keeps a 1 MiB flash well under 64 KiB of terminal
+// output over SSH.
 import {useCallback, useEffect, useRef, useState} from 'react';
 import {formatBytes, formatRate} from '../cli/format.js';
 import type {Phase, Progress} from '../dfu/flash.js';
@@ -63,7 +64,7 @@ export function useFlash(services: TuiServices, onFinish: (outcome: Outcome, rea
 			const percent = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
 			const phaseChanged = p.phase !== prev.current;
 			next = {...next, current: p.phase, finished, percent};
-			if (force || phaseChanged || now - statsAt.current >= statsIntervalMs || p.done >= p.total) {
+			if (force || phaseChanged || percent !== prev.percent || now - statsAt.current >= statsIntervalMs || p.done >= p.total) {
 				statsAt.current = now;
 				next.stats =
 					p.total > 1
