@@ -73,11 +73,13 @@ async function benchFlash() {
 	}
 }
 
-function timeFirstOutput(args: string[], env: NodeJS.ProcessEnv, until: (out: string) => boolean): Promise<number> {
+function timeFirstOutput(args: string[], env: NodeJS.ProcessEnv, until: (out: string) => boolean, bare = false): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const t = performance.now();
 		// `script` gives the child a real PTY, as a pilot's terminal would.
-		const child = spawn('script', ['-qfec', [process.execPath, cli, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+		const command = [process.execPath, ...(bare ? [] : [cli]), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+		// An 80x24 terminal, as over SSH; a PTY without a size has 0 columns.
+		const child = spawn('script', ['-qfec', `stty cols 80 rows 24; exec ${command}`, '/dev/null'], {
 			env: {...process.env, ...env},
 			stdio: ['pipe', 'pipe', 'ignore'],
 		});
@@ -116,21 +118,52 @@ async function benchStartup() {
 		}
 		console.log(`${name.padEnd(36)} ${ms(median(times))}`);
 	}
-	try {
-		const times: number[] = [];
-		for (let i = 0; i < 7; i++) {
-			times.push(await timeFirstOutput(['--simulate', '--firmware', dir], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => /STM32F405|F405/.test(o)));
+	// The first frame is the device-list screen's title; the boards arrive a moment later, once the
+	// board source (deliberately loaded after the first frame) has listed them.
+	for (const [name, until] of [
+		['TUI first frame (--simulate)', /Choose a board/],
+		['TUI boards listed (--simulate)', /STM32F405/],
+	] as const) {
+		try {
+			const times: number[] = [];
+			for (let i = 0; i < 7; i++) times.push(await timeFirstOutput(['--simulate', '--firmware', dir], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => until.test(o)));
+			console.log(`${name.padEnd(36)} ${ms(median(times))}`);
+		} catch (error) {
+			console.log(`${name}: not measured (${(error as Error).message})`);
 		}
-		console.log(`${'TUI first frame (--simulate)'.padEnd(36)} ${ms(median(times))}`);
-	} catch (error) {
-		console.log(`TUI first frame: not measured (${(error as Error).message})`);
+	}
+	// Yardsticks in the same PTY: bare Node, and a bare Ink app bundled the same way as ours.
+	const bareInk = join(dir, 'bare-ink.mjs');
+	const {build} = await import('esbuild');
+	await build({
+		stdin: {contents: "import React from 'react'; import {render, Text} from 'ink'; render(React.createElement(Text, null, 'Choose a board'));", resolveDir: root, loader: 'js'},
+		bundle: true,
+		format: 'esm',
+		platform: 'node',
+		minify: true,
+		outfile: bareInk,
+		alias: {'react-devtools-core': join(root, 'build', 'stubs', 'react-devtools-core.js')},
+		define: {'process.env.NODE_ENV': '"production"', fetch: 'undefined'},
+		banner: {js: "import {createRequire} from 'node:module';const require=createRequire(import.meta.url);"},
+		logLevel: 'error',
+	});
+	for (const [name, args] of [
+		['(bare Ink app bundle, same PTY)', [bareInk]],
+		['(node -e console.log, same PTY)', ['-e', 'console.log("Choose a board")']],
+	] as const) {
+		const times: number[] = [];
+		for (let i = 0; i < 7; i++) times.push(await timeFirstOutput([...args], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => o.includes('Choose a board'), true));
+		console.log(`${name.padEnd(36)} ${ms(median(times))}`);
 	}
 }
 
+// `npm run bench -- startup versus` runs only those sections (parse, flash, startup, versus).
+const only = new Set(process.argv.slice(2));
+const wanted = (section: string) => only.size === 0 || only.has(section);
 await (async () => {
-	benchParse();
-	await benchFlash();
-	await benchStartup();
+	if (wanted('parse')) benchParse();
+	if (wanted('flash')) await benchFlash();
+	if (wanted('startup')) await benchStartup();
 	const versus = join(dirname(fileURLToPath(import.meta.url)), 'versus-dfu-util.js');
-	if (existsSync(versus)) await import(versus);
+	if (wanted('versus') && existsSync(versus)) await import(versus);
 })();

@@ -49,17 +49,9 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 let lockFn: ((id: string) => () => void) | undefined;
 let hangupLog: ((line: string) => void) | undefined;
 async function loadHelpers() {
-	const [{acquireBoardLock}, fs, {flashLogPath}] = await Promise.all([import('./devices/lock.js'), import('node:fs'), import('./commands/flash.js')]);
+	const [{acquireBoardLock}, {logAfterHangup}] = await Promise.all([import('./devices/lock.js'), import('./commands/flash.js')]);
 	lockFn = acquireBoardLock;
-	hangupLog = (line) => {
-		try {
-			const path = flashLogPath();
-			fs.mkdirSync(dirname(path), {recursive: true});
-			fs.appendFileSync(path, `${new Date().toISOString()} tui ${line}\n`);
-		} catch {
-			// Nowhere left to report to.
-		}
-	};
+	hangupLog = (line) => logAfterHangup(`tui ${line}`);
 }
 
 export async function runTui(flags: CliFlags): Promise<number> {

@@ -122,7 +122,8 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 	}
 }
 
-function logAfterHangup(line: string) {
+/** Append a line to the flash log; used when the terminal is gone (SIGHUP), by the CLI and the TUI. */
+export function logAfterHangup(line: string) {
 	try {
 		const path = flashLogPath();
 		mkdirSync(join(path, '..'), {recursive: true});
