@@ -80,7 +80,7 @@ export class Reporter {
 			const width = Math.max(10, Math.min(40, (this.streams.stdout.columns ?? 80) - 50));
 			const filled = Math.round((this.percent(p) / 100) * width);
 			const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
-			this.streams.stdout.write(`\r${phaseTitles[p.phase].padEnd(22)} [${bar}] ${String(this.percent(p)).padStart(3)}% ${formatRate(p.rate).padStart(11)}\x1b[K`);
+			this.streams.stdout.write(`\r${phaseTitles[p.phase].padEnd(22)} [${bar}] ${String(this.percent(p)).padStart(3)}% ${(p.total > 1 ? formatRate(p.rate) : "").padStart(11)}\x1b[K`);
 			this.barShown = true;
 		}
 		this.lastPhase = p.phase;
