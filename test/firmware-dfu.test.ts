@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import zlib from 'node:zlib';
-import {FirmwareError, hex32} from '../source/errors.js';
+import {hex32} from '../source/errors.js';
 import {buildDfuFile, crc32, crc32Table, dfuCrc, parseDfuSegments} from '../source/firmware/dfu-file.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {tempFiles} from './helpers/temp-files.js';
+import {rejectsAt} from './helpers/firmware-errors.js';
 
 const {write} = tempFiles('fcflash-dfu-');
 
@@ -17,19 +18,7 @@ function reseal(file: Uint8Array): Uint8Array {
 	return file;
 }
 
-async function rejects(path: string, offset: number, pattern: RegExp): Promise<FirmwareError> {
-	try {
-		await loadFirmware(path);
-	} catch (error) {
-		assert.ok(error instanceof FirmwareError, `expected FirmwareError, got ${String(error)}`);
-		assert.equal(error.exitCode, 2);
-		assert.equal(error.hint, 'bad-file');
-		assert.ok(error.message.startsWith(`${path} at offset ${offset}: `), `names ${path} and offset ${offset}: ${error.message}`);
-		assert.match(error.message, pattern);
-		return error;
-	}
-	assert.fail(`${path} was accepted`);
-}
+const rejects = (path: string, offset: number, pattern: RegExp) => rejectsAt(path, `${path} at offset ${offset}`, pattern);
 
 const has = (tool: string) => {
 	try {

@@ -10,6 +10,7 @@ import type {Segment} from '../source/firmware/image.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, fullImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {tempFiles} from './helpers/temp-files.js';
+import {rejectsAt} from './helpers/firmware-errors.js';
 
 // The package is CommonJS (`module.exports = MemoryMap`) while its typings declare a default export.
 const MemoryMap = createRequire(import.meta.url)('nrf-intel-hex') as typeof import('nrf-intel-hex').default;
@@ -25,20 +26,7 @@ function rec(type: number, offset: number, data: number[] = []): string {
 const eof = ':00000001FF';
 const range = (n: number, from = 0) => Array.from({length: n}, (_, i) => (from + i) & 0xff);
 
-async function rejects(path: string, line: number, pattern: RegExp): Promise<FirmwareError> {
-	try {
-		await loadFirmware(path);
-	} catch (error) {
-		assert.ok(error instanceof FirmwareError, `expected FirmwareError, got ${String(error)}`);
-		assert.equal(error.exitCode, 2);
-		assert.equal(error.hint, 'bad-file');
-		assert.equal(error.file, path);
-		assert.ok(error.message.startsWith(`${path}:${line}: `), `message names ${path}:${line}: ${error.message}`);
-		assert.match(error.message, pattern);
-		return error;
-	}
-	assert.fail(`${path} was accepted`);
-}
+const rejects = (path: string, line: number, pattern: RegExp) => rejectsAt(path, `${path}:${line}`, pattern);
 
 function sameSegments(actual: readonly Segment[], expected: readonly Segment[]) {
 	assert.deepEqual(

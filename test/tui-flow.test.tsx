@@ -38,6 +38,19 @@ function setup(overrides: Partial<TuiServices> = {}, settings: Partial<TuiSettin
 	return {r, exits, jobs};
 }
 
+/** Device list -> the preselected file -> default options -> confirm with y: the flash starts. */
+async function startFlashOfFirstBoard(r: {lastFrame: () => string | undefined; stdin: {write: (data: string) => void}}) {
+	const frame = r.lastFrame;
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Fits this board');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Full chip erase');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Flash this board?');
+	r.stdin.write('y');
+}
+
 test('flow: device list -> firmware -> options -> confirm -> flash -> result -> device list', async () => {
 	const {r, exits} = setup({}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
 	const frame = r.lastFrame;
@@ -120,14 +133,7 @@ test('flow: q during a flash asks first; n goes on, y stops at a block boundary 
 		},
 	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
 	const frame = r.lastFrame;
-	await waitFor(frame, '2 boards connected');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Fits this board');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Full chip erase');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Flash this board?');
-	r.stdin.write('y');
+	await startFlashOfFirstBoard(r);
 	await waitFor(frame, /▶ Erase/);
 	r.stdin.write('q');
 	await waitFor(frame, 'Stop flashing and quit?');
@@ -156,14 +162,7 @@ test('flow: a read-protected chip asks to unprotect (wipe), then flashes with un
 		},
 	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
 	const frame = r.lastFrame;
-	await waitFor(frame, '2 boards connected');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Fits this board');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Full chip erase');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Flash this board?');
-	r.stdin.write('y');
+	await startFlashOfFirstBoard(r);
 	let f = await waitFor(frame, 'Read-protected chip');
 	assert.match(f, /WIPES\s+THE WHOLE CHIP/);
 	// The hints screen shows the read-protection hint first.
@@ -186,14 +185,7 @@ test('flow: a failed flash shows the matching hint, and ? puts it first', async 
 		},
 	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
 	const frame = r.lastFrame;
-	await waitFor(frame, '2 boards connected');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Fits this board');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Full chip erase');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Flash this board?');
-	r.stdin.write('y');
+	await startFlashOfFirstBoard(r);
 	let f = await waitFor(frame, 'Flashing failed');
 	assert.match(f, /Verify failed at 0x08004000/);
 	assert.match(f, /Verification failed/);
