@@ -6,7 +6,7 @@ import {flashImage, type FlashResult, type Progress} from './dfu/flash.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from './dfu/target.js';
 import {readUnprotect} from './dfu/dfuse.js';
 import type {Tracer} from './dfu/transfer.js';
-import {waitForDfuBoard} from './devices/select.js';
+import {rebootAndWait, waitForDfuBoard} from './devices/select.js';
 import type {Board, BoardSource, DfuBoard} from './devices/types.js';
 import {CancelledError, DeclinedError, FcflashError, ReadProtectedError} from './errors.js';
 import type {FirmwareImage} from './firmware/image.js';
@@ -66,19 +66,9 @@ async function openTarget(source: BoardSource, board: DfuBoard, options: FlashJo
 	return openDfuTarget(device, {trace: options.trace});
 }
 
-async function rebootIntoDfu(source: BoardSource, board: Extract<Board, {kind: 'serial'}>, options: FlashJobOptions): Promise<DfuBoard> {
+function rebootIntoDfu(source: BoardSource, board: Extract<Board, {kind: 'serial'}>, options: FlashJobOptions): Promise<DfuBoard> {
 	if (options.reboot === false) {
 		throw new FcflashError(`${board.port} is a flight controller running firmware, and --no-reboot was given: put it in DFU first (hold BOOT while plugging in).`, 3, 'boot-button');
 	}
-	if (!source.rebootToDfu) throw new FcflashError('This board source cannot reboot flight controllers.', 1);
-	const before = new Set((await source.list()).filter((b) => b.kind === 'dfu').map((b) => b.id));
-	options.onProgress?.({phase: 'reboot', done: 0, total: 1, rate: 0});
-	await source.rebootToDfu(board, {baud: options.baud, onInfo: options.onInfo});
-	options.onProgress?.({phase: 'reboot', done: 1, total: 1, rate: 0});
-	options.onProgress?.({phase: 'wait', done: 0, total: 1, rate: 0});
-	const dfu = await waitForDfuBoard(source, {serialNumber: board.serialNumber, before, timeoutMs: options.waitMs ?? 10_000, signal: options.signal});
-	if (options.signal?.aborted) throw new CancelledError('Interrupted while waiting for the DFU board.');
-	if (!dfu) throw new FcflashError(`${board.port} was asked to reboot into DFU, but no DFU board appeared within ${Math.round((options.waitMs ?? 10_000) / 1000)} s.`, 1, 'no-dfu-after-reboot');
-	options.onProgress?.({phase: 'wait', done: 1, total: 1, rate: 0});
-	return dfu;
+	return rebootAndWait(source, board, options);
 }

@@ -1,8 +1,8 @@
 // Board choice and reboot-into-DFU shared by backup, leave and dfu.
 import type {Reporter} from '../cli/reporter.js';
-import {boardLabel, chooseBoard, waitForDfuBoard} from '../devices/select.js';
+import {boardLabel, chooseBoard, rebootAndWait as rebootIntoDfuAndWait} from '../devices/select.js';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from '../devices/types.js';
-import {ExitCode, FcflashError, NoDeviceError} from '../errors.js';
+import {NoDeviceError} from '../errors.js';
 
 /** The board a command acts on: --device (any kind), else the only board of the wanted kind. */
 export function pickBoard(boards: Board[], device: string | undefined, kind?: Board['kind']): Board {
@@ -26,29 +26,13 @@ export const deviceFacts = (b: Board) => ({
 	...(b.kind === 'serial' ? {port: b.port} : {}),
 });
 
-/**
- * Reboot a serial flight controller into its ROM bootloader and wait for the DFU board
- * (progress phases reboot and wait, as flash reports them).
- */
-export async function rebootAndWait(
+/** Reboot a serial FC into DFU with the reboot and wait phases on the reporter. */
+export function rebootAndWait(
 	source: BoardSource,
 	board: SerialBoard,
 	options: {baud?: number; reporter: Reporter; signal?: AbortSignal; waitMs?: number},
 ): Promise<DfuBoard> {
-	if (!source.rebootToDfu) throw new FcflashError('This board source cannot reboot flight controllers: put the board in DFU by holding BOOT while plugging it in.', ExitCode.failed, 'boot-button');
-	const waitMs = options.waitMs ?? 10_000;
-	const before = new Set((await source.list()).filter((b) => b.kind === 'dfu').map((b) => b.id));
-	options.reporter.progress({phase: 'reboot', done: 0, total: 1, rate: 0});
-	await source.rebootToDfu(board, {baud: options.baud});
-	options.reporter.progress({phase: 'reboot', done: 1, total: 1, rate: 0});
-	options.reporter.progress({phase: 'wait', done: 0, total: 1, rate: 0});
-	const dfu = await waitForDfuBoard(source, {serialNumber: board.serialNumber, before, timeoutMs: waitMs, signal: options.signal});
-	if (options.signal?.aborted) throw new FcflashError('Interrupted while waiting for the DFU board.', ExitCode.interrupted);
-	if (!dfu) {
-		throw new FcflashError(`${board.port} was asked to reboot into DFU, but no DFU board appeared within ${Math.round(waitMs / 1000)} s.`, ExitCode.failed, 'no-dfu-after-reboot');
-	}
-	options.reporter.progress({phase: 'wait', done: 1, total: 1, rate: 0});
-	return dfu;
+	return rebootIntoDfuAndWait(source, board, {...options, onProgress: (p) => options.reporter.progress(p)});
 }
 
 /** The DFU board for a command that needs one: a serial FC is rebooted first unless --no-reboot. */

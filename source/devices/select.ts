@@ -1,5 +1,6 @@
 // Choosing the board a command acts on: --device, or the only candidate.
-import {NoDeviceError} from '../errors.js';
+import {CancelledError, ExitCode, NoDeviceError} from '../errors.js';
+import type {Progress} from '../dfu/flash.js';
 import {existsSync} from 'node:fs';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from './types.js';
 import {FcflashError} from '../errors.js';
@@ -72,4 +73,31 @@ export async function waitForDfuBoard(
 		await sleep(200);
 	}
 	return undefined;
+}
+
+/**
+ * Reboot a serial flight controller into its ROM bootloader and wait for the DFU board, reporting
+ * the reboot and wait phases. Shared by flash, backup, leave and dfu.
+ */
+export async function rebootAndWait(
+	source: BoardSource,
+	board: SerialBoard,
+	options: {baud?: number; onInfo?: (line: string) => void; onProgress?: (p: Progress) => void; signal?: AbortSignal; waitMs?: number} = {},
+): Promise<DfuBoard> {
+	if (!source.rebootToDfu) {
+		throw new FcflashError('This board source cannot reboot flight controllers: put the board in DFU by holding BOOT while plugging it in.', ExitCode.failed, 'boot-button');
+	}
+	const waitMs = options.waitMs ?? 10_000;
+	const before = new Set((await source.list()).filter((b) => b.kind === 'dfu').map((b) => b.id));
+	options.onProgress?.({phase: 'reboot', done: 0, total: 1, rate: 0});
+	await source.rebootToDfu(board, {baud: options.baud, onInfo: options.onInfo});
+	options.onProgress?.({phase: 'reboot', done: 1, total: 1, rate: 0});
+	options.onProgress?.({phase: 'wait', done: 0, total: 1, rate: 0});
+	const dfu = await waitForDfuBoard(source, {serialNumber: board.serialNumber, before, timeoutMs: waitMs, signal: options.signal});
+	if (options.signal?.aborted) throw new CancelledError('Interrupted while waiting for the DFU board.');
+	if (!dfu) {
+		throw new FcflashError(`${board.port} was asked to reboot into DFU, but no DFU board appeared within ${Math.round(waitMs / 1000)} s.`, ExitCode.failed, 'no-dfu-after-reboot');
+	}
+	options.onProgress?.({phase: 'wait', done: 1, total: 1, rate: 0});
+	return dfu;
 }
