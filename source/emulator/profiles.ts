@@ -34,38 +34,31 @@ const stCommon = {
 	massEraseMs: 8000,
 } as const;
 
+/** F40x/F41x: the same system memory behind the flash (option bytes, OTP, device feature). */
+const f4System = {
+	wTransferSize: 2048,
+	rdp: {alt: 1, offset: 1, level0: 0xaa, level1: 0xbb},
+	altData: {1: f4OptionBytes},
+	eraseMs: stEraseMs,
+} as const;
+const f4Alts = ['@Option Bytes  /0x1FFFC000/01*016 e', '@OTP Memory /0x1FFF7800/01*512 e,01*016 e', '@Device Feature/0xFFFF0000/01*004 e'];
+
 export const profiles: Record<ProfileName, EmulatorProfile> = {
 	stm32f405: {
 		...stCommon,
+		...f4System,
 		name: 'stm32f405',
 		chip: 'STM32F405',
 		serialNumber: '3276364A3030',
-		wTransferSize: 2048,
-		layouts: [
-			'@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg',
-			'@Option Bytes  /0x1FFFC000/01*016 e',
-			'@OTP Memory /0x1FFF7800/01*512 e,01*016 e',
-			'@Device Feature/0xFFFF0000/01*004 e',
-		],
-		rdp: {alt: 1, offset: 1, level0: 0xaa, level1: 0xbb},
-		altData: {1: f4OptionBytes},
-		eraseMs: stEraseMs,
+		layouts: ['@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg', ...f4Alts],
 	},
 	stm32f411: {
 		...stCommon,
+		...f4System,
 		name: 'stm32f411',
 		chip: 'STM32F411',
 		serialNumber: '356F38623435',
-		wTransferSize: 2048,
-		layouts: [
-			'@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg',
-			'@Option Bytes  /0x1FFFC000/01*016 e',
-			'@OTP Memory /0x1FFF7800/01*512 e,01*016 e',
-			'@Device Feature/0xFFFF0000/01*004 e',
-		],
-		rdp: {alt: 1, offset: 1, level0: 0xaa, level1: 0xbb},
-		altData: {1: f4OptionBytes},
-		eraseMs: stEraseMs,
+		layouts: ['@Internal Flash  /0x08000000/04*016Kg,01*064Kg,03*128Kg', ...f4Alts],
 	},
 	stm32f722: {
 		...stCommon,
