@@ -2,7 +2,6 @@
 // sysfs fallback listing and the mapping of open errors.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, relative} from 'node:path';
@@ -20,15 +19,9 @@ import {
 import {RealSource} from '../source/devices/real-source.js';
 import {PermissionError} from '../source/errors.js';
 import type {SerialBoard} from '../source/devices/types.js';
+import {hasTool} from './helpers/tools.js';
 
-const hasSocat = (() => {
-	try {
-		execFileSync('socat', ['-V'], {stdio: 'ignore'});
-		return true;
-	} catch {
-		return false;
-	}
-})();
+const hasSocat = hasTool('socat');
 const pty = {skip: hasSocat ? false : 'socat is not installed (apt-get install socat)', timeout: 20_000};
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>

@@ -9,6 +9,7 @@ import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {tempFiles} from './helpers/temp-files.js';
 import {rejectsAt} from './helpers/firmware-errors.js';
+import {hasTool} from './helpers/tools.js';
 
 const {write} = tempFiles('fcflash-dfu-');
 
@@ -20,14 +21,6 @@ function reseal(file: Uint8Array): Uint8Array {
 
 const rejects = (path: string, offset: number, pattern: RegExp) => rejectsAt(path, `${path} at offset ${offset}`, pattern);
 
-const has = (tool: string) => {
-	try {
-		execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'});
-		return true;
-	} catch {
-		return false;
-	}
-};
 
 const small = () => betaflightLikeImage({bytes: 40 * 1024, seed: 21});
 // Offsets in a one-target file: prefix 11 bytes, target prefix 274, then the first element.
@@ -124,7 +117,7 @@ test('a DfuSe file without a .dfu extension is recognised by its prefix', async 
 	assert.equal(image.segments.length, 2);
 });
 
-test('peer: dfu-suffix accepts our suffix and writes the identical one', {skip: !has('dfu-suffix') && 'dfu-suffix not on PATH (apt-get install dfu-util)'}, () => {
+test('peer: dfu-suffix accepts our suffix and writes the identical one', {skip: !hasTool('dfu-suffix') && 'dfu-suffix not on PATH (apt-get install dfu-util)'}, () => {
 	const file = buildDfuFile(small(), {vid: 0x0483, pid: 0xdf11, bcdDevice: 0xffff});
 	const path = write('peer.dfu', file);
 	const out = execFileSync('dfu-suffix', ['-c', path], {encoding: 'utf8'});

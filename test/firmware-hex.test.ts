@@ -11,6 +11,7 @@ import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, fullImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {tempFiles} from './helpers/temp-files.js';
 import {rejectsAt} from './helpers/firmware-errors.js';
+import {hasTool} from './helpers/tools.js';
 
 // The package is CommonJS (`module.exports = MemoryMap`) while its typings declare a default export.
 const MemoryMap = createRequire(import.meta.url)('nrf-intel-hex') as typeof import('nrf-intel-hex').default;
@@ -36,14 +37,6 @@ function sameSegments(actual: readonly Segment[], expected: readonly Segment[]) 
 	for (let i = 0; i < expected.length; i++) assert.ok(Buffer.from(actual[i]!.data).equals(Buffer.from(expected[i]!.data)), `segment ${i} bytes`);
 }
 
-const has = (tool: string) => {
-	try {
-		execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'});
-		return true;
-	} catch {
-		return false;
-	}
-};
 
 test('Betaflight-like F405 hex keeps the config-sector gap as two segments', async () => {
 	const segments = betaflightLikeImage({target: 'STM32F405'});
@@ -183,7 +176,7 @@ test('peer: nrf-intel-hex reads our writer the same, and we read its writer the 
 	sameSegments(parseHex('nrf.hex', Buffer.from(map.asHexString())).segments, segments);
 });
 
-test('peer: srec_cat reads our hex and writes one we read back the same', {skip: !has('srec_cat') && 'srec_cat not on PATH (apt-get install srecord)'}, () => {
+test('peer: srec_cat reads our hex and writes one we read back the same', {skip: !hasTool('srec_cat') && 'srec_cat not on PATH (apt-get install srecord)'}, () => {
 	const segments = betaflightLikeImage({bytes: 96 * 1024, seed: 9});
 	const ours = write('srec-in.hex', toIntelHex(segments));
 	// srec_cat re-encodes with 32-byte records; reading its output checks our reader against a peer writer.
@@ -198,7 +191,7 @@ test('peer: srec_cat reads our hex and writes one we read back the same', {skip:
 	}
 });
 
-test('peer: arm-none-eabi-objcopy hex output parses to the same bytes', {skip: !has('arm-none-eabi-objcopy') && 'arm-none-eabi-objcopy not on PATH (apt-get install binutils-arm-none-eabi)'}, () => {
+test('peer: arm-none-eabi-objcopy hex output parses to the same bytes', {skip: !hasTool('arm-none-eabi-objcopy') && 'arm-none-eabi-objcopy not on PATH (apt-get install binutils-arm-none-eabi)'}, () => {
 	const data = fullImage(200 * 1024, 11)[0]!.data;
 	const bin = write('objcopy-in.bin', data);
 	const hex = join(dir, 'objcopy-out.hex');

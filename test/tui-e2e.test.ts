@@ -2,16 +2,17 @@
 // from the device list through a full flash and back, once with UTF-8 and once with TERM=dumb.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {execFileSync, spawnSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {existsSync, mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
+import {hasTool} from './helpers/tools.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'cli.js');
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const hasTmux = hasTool('tmux');
 const skip = !hasTmux ? 'tmux is not installed (CI installs it)' : !existsSync(cli) ? 'dist/cli.js is missing: run npm run build' : false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,6 @@
 // MSP) is asked to reboot into DFU; it vanishes and the emulated DFU board appears on the real USB
 // path (umockdev + libusb). `fcflash-tui flash --device PORT` must go all the way through.
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
 import {appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -10,14 +9,10 @@ import {test} from 'node:test';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {FakeFc} from './helpers/fake-fc.js';
 import {describe, repo, runHarness, skipReason} from './helpers/usb-harness.js';
+import {hasTool} from './helpers/tools.js';
 
 const cli = join(repo ?? '', 'dist', 'cli.js');
-let socatMissing: string | undefined;
-try {
-	execFileSync('socat', ['-V'], {stdio: 'ignore'});
-} catch {
-	socatMissing = 'socat is not installed (apt-get install socat)';
-}
+const socatMissing = hasTool('socat') ? undefined : 'socat is not installed (apt-get install socat)';
 
 test('flash --device PORT reboots the FC over MSP and flashes the DFU board that appears', {skip: skipReason ?? socatMissing, timeout: 120_000}, async () => {
 	const dir = mkdtempSync(join(tmpdir(), 'usb-serial-'));
