@@ -8,10 +8,10 @@ import type {Progress, Reporter} from '../cli/reporter.js';
 import {formatBytes, formatDuration, hex} from '../cli/format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {openBoardSource} from '../devices/open-source.js';
-import {setAddress} from '../dfu/dfuse.js';
-import {abort, ensureIdle, upload} from '../dfu/requests.js';
+import {layoutRanges} from '../dfu/layout.js';
+import {readMemory} from '../dfu/upload.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
-import {ExitCode, FcflashError, ReadProtectedError, TransferError, UsageError} from '../errors.js';
+import {ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
 import {dfuBoardFor, deviceFacts, interruptible, pickBoard} from './boards.js';
 import {usbTracer} from './trace.js';
 
@@ -22,50 +22,37 @@ export interface FlashDump {
 	unreadable: number;
 }
 
-/** wValue is 16 bits and data blocks start at 2: re-set the pointer at least this often. */
-const maxBlocksPerAddress = 0x8000;
-
 /** Read every readable sector of alt 0, from its lowest to its highest address (gaps stay 0xFF). */
 export async function readMainFlash(target: DfuTarget, options: {signal?: AbortSignal; onProgress?: (p: Progress) => void} = {}): Promise<FlashDump> {
 	const sectors = [...target.flash.sectors].sort((a, b) => a.start - b.start);
 	const address = sectors[0]!.start;
 	const end = sectors.reduce((m, s) => Math.max(m, s.start + s.size), address);
 	const data = new Uint8Array(end - address).fill(0xff);
-	const ranges: Array<{start: number; end: number}> = [];
-	for (const s of sectors.filter((x) => x.readable)) {
-		const last = ranges.at(-1);
-		if (last && last.end === s.start) last.end += s.size;
-		else ranges.push({start: s.start, end: s.start + s.size});
-	}
+	const ranges = layoutRanges({name: target.flash.name, sectors: sectors.filter((x) => x.readable)});
 	const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
 	const started = performance.now();
 	const report = (done: number) => {
 		const seconds = (performance.now() - started) / 1000;
 		options.onProgress?.({phase: 'read', done, total, rate: seconds > 0 ? done / seconds : 0});
 	};
-	const size = target.transferSize;
 	let done = 0;
 	report(0);
+	const stopIfInterrupted = () => {
+		if (options.signal?.aborted) throw new FcflashError('Interrupted: no backup was written. The board is still in DFU.', ExitCode.interrupted);
+	};
 	try {
 		for (const range of ranges) {
-			for (let window = range.start; window < range.end; window += maxBlocksPerAddress * size) {
-				const windowEnd = Math.min(range.end, window + maxBlocksPerAddress * size);
-				await ensureIdle(target);
-				await setAddress(target, window);
-				await abort(target);
-				for (let at = window, block = 2; at < windowEnd; at += size, block++) {
-					if (options.signal?.aborted) throw new FcflashError('Interrupted: no backup was written. The board is still in DFU.', ExitCode.interrupted);
-					const length = Math.min(size, windowEnd - at);
-					const chunk = await upload(target, block, length);
-					if (chunk.length < length) {
-						throw new TransferError(`The board returned ${chunk.length} bytes instead of ${length} at ${hex(at)}: the backup is incomplete and was not written.`);
-					}
-					data.set(chunk.subarray(0, length), at - address);
-					done += length;
+			await readMemory(
+				target,
+				range.start,
+				range.end - range.start,
+				(at, chunk) => {
+					data.set(chunk, at - address);
+					done += chunk.length;
 					report(done);
-				}
-				await abort(target);
-			}
+				},
+				{what: 'Backup incomplete, nothing was written', beforeBlock: stopIfInterrupted},
+			);
 		}
 	} catch (error) {
 		if (error instanceof ReadProtectedError) {

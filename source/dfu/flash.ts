@@ -7,6 +7,7 @@ import {eraseSector, massErase, setAddress} from './dfuse.js';
 import {planFlash, writeRuns, type FlashPlan} from './plan.js';
 import {abort, dnload, ensureIdle, getStatus, upload} from './requests.js';
 import {pollUntilIdle} from './dfuse.js';
+import {readMemory} from './upload.js';
 import type {DfuTarget} from './target.js';
 
 export type Phase = 'reboot' | 'wait' | 'erase' | 'write' | 'verify' | 'leave';
@@ -173,29 +174,24 @@ async function writeImage(target: DfuTarget, image: FirmwareImage, options: Flas
 }
 
 async function verifyImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions) {
-	const size = target.transferSize;
 	const clock = new PhaseClock('verify', image.bytes, options.onProgress);
 	let done = 0;
 	clock.report(0);
 	for (const segment of image.segments) {
-		checkCancelled(options.signal);
-		await ensureIdle(target);
-		await setAddress(target, segment.address);
-		await abort(target);
-		for (let offset = 0, block = 2; offset < segment.data.length; offset += size, block++) {
-			checkCancelled(options.signal);
-			const expected = segment.data.subarray(offset, offset + size);
-			const actual = await upload(target, block, expected.length);
-			if (actual.length < expected.length) {
-				throw new TransferError(`Verify: the device returned ${actual.length} bytes instead of ${expected.length} at ${hex32(segment.address + offset)}.`);
-			}
-			for (let i = 0; i < expected.length; i++) {
-				if (actual[i] !== expected[i]) throw new VerifyError(segment.address + offset + i, expected[i]!, actual[i]!);
-			}
-			done += expected.length;
-			clock.report(done);
-		}
-		await abort(target);
+		await readMemory(
+			target,
+			segment.address,
+			segment.data.length,
+			(at, actual) => {
+				const offset = at - segment.address;
+				for (let i = 0; i < actual.length; i++) {
+					if (actual[i] !== segment.data[offset + i]) throw new VerifyError(at + i, segment.data[offset + i]!, actual[i]!);
+				}
+				done += actual.length;
+				clock.report(done);
+			},
+			{what: 'Verify', beforeBlock: () => checkCancelled(options.signal)},
+		);
 	}
 }
 
