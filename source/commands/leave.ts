@@ -6,8 +6,8 @@ import type {Reporter} from '../cli/reporter.js';
 import {hex} from '../cli/format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {openBoardSource} from '../devices/open-source.js';
-import {setAddress} from '../dfu/dfuse.js';
-import {abort, ensureIdle, upload} from '../dfu/requests.js';
+import {ensureIdle} from '../dfu/requests.js';
+import {readMemory} from '../dfu/upload.js';
 import {startFirmware} from '../dfu/flash.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
 import {ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
@@ -17,11 +17,8 @@ import {usbTracer} from './trace.js';
 /** The first 8 bytes (initial stack pointer and reset vector); undefined when read protection hides them. */
 async function vectorTable(target: DfuTarget, address: number): Promise<Uint8Array | undefined> {
 	try {
-		await ensureIdle(target);
-		await setAddress(target, address);
-		await abort(target);
-		const bytes = await upload(target, 2, 8);
-		await ensureIdle(target);
+		let bytes = new Uint8Array(0);
+		await readMemory(target, address, 8, (_at, chunk) => (bytes = chunk), {what: 'Reading the vector table'});
 		return bytes;
 	} catch (error) {
 		if (error instanceof ReadProtectedError) {
