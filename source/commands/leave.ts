@@ -17,7 +17,7 @@ import {usbTracer} from './trace.js';
 /** The first 8 bytes (initial stack pointer and reset vector); undefined when read protection hides them. */
 async function vectorTable(target: DfuTarget, address: number): Promise<Uint8Array | undefined> {
 	try {
-		let bytes = new Uint8Array(0);
+		let bytes: Uint8Array = new Uint8Array(0);
 		await readMemory(target, address, 8, (_at, chunk) => (bytes = chunk), {what: 'Reading the vector table'});
 		return bytes;
 	} catch (error) {
