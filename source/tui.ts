@@ -40,13 +40,13 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 			const {runFlashJob} = await import('./flash-job.js');
 			return runFlashJob(source, board, image, options);
 		},
-		lock: (boardId) => (lockFn ? lockFn(boardId) : () => {}),
+		lock: (board) => (lockFn ? lockFn(board) : () => {}),
 		logAfterHangup: (line) => hangupLog?.(line),
 	};
 }
 
 // Loaded after the first frame with the rest of the engine.
-let lockFn: ((id: string) => () => void) | undefined;
+let lockFn: ((board: {id: string; simulated?: boolean}) => () => void) | undefined;
 let hangupLog: ((line: string) => void) | undefined;
 async function loadHelpers() {
 	const [{acquireBoardLock}, {logAfterHangup}] = await Promise.all([import('./devices/lock.js'), import('./commands/flash.js')]);

@@ -99,7 +99,7 @@ export async function backupCommand(args: string[], flags: CliFlags, reporter: R
 	try {
 		const started = performance.now();
 		const board = await dfuBoardFor(source, pickBoard(await source.list(), flags.device), {reboot: flags.reboot, baud: flags.baud, reporter, signal});
-		release = acquireBoardLock(board.id);
+		release = acquireBoardLock(board);
 		reporter.info(`Board: ${board.chip ?? board.name} (${board.id})`);
 		target = await openDfuTarget(await source.openDfu(board), {trace: flags.verbose ? usbTracer(process.stderr) : undefined});
 		const dump = await readMainFlash(target, {signal, onProgress: (p) => reporter.progress(p)});

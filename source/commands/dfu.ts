@@ -20,7 +20,7 @@ export async function dfuCommand(args: string[], flags: CliFlags, reporter: Repo
 			reporter.result(true, {device: deviceFacts(board), dfu: board, alreadyInDfu: true}, `Already in DFU:\n${boardLine(board)}`);
 			return 0;
 		}
-		release = acquireBoardLock(board.id);
+		release = acquireBoardLock(board);
 		const dfu = await rebootAndWait(source, board, {baud: flags.baud, reporter, signal});
 		reporter.result(true, {device: deviceFacts(board), dfu, alreadyInDfu: false}, `${board.port} is now in DFU:\n${boardLine(dfu)}`);
 		return 0;

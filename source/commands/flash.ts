@@ -62,8 +62,7 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 		const board = await resolveBoard(source, flags.device, listed);
 		const mismatch = targetMismatch(image, board);
 		if (mismatch && !flags.force) throw new FcflashError(`${mismatch} Pass --force to flash it anyway.`, ExitCode.usage, 'target-mismatch');
-		// Each process has its own emulated boards: only real hardware can be shared.
-		if (!board.simulated) release = acquireBoardLock(board.id);
+		release = acquireBoardLock(board);
 		reporter.info(`Board: ${board.kind === 'dfu' ? (board.chip ?? board.name) : `${board.name} on ${board.port}`} (${board.id})`);
 		const result = await runFlashJob(source, board, image, {
 			fullErase: flags.fullErase,

@@ -40,7 +40,7 @@ export async function leaveCommand(args: string[], flags: CliFlags, reporter: Re
 			reporter.result(true, {device: deviceFacts(board), alreadyRunning: true}, `${board.port} (${board.id}) is not in DFU: it already runs its firmware. Nothing to do.`);
 			return 0;
 		}
-		release = acquireBoardLock(board.id);
+		release = acquireBoardLock(board);
 		target = await openDfuTarget(await source.openDfu(board), {trace: flags.verbose ? usbTracer(process.stderr) : undefined});
 		const address = Math.min(...target.flash.sectors.map((s) => s.start));
 		const vectors = await vectorTable(target, address);

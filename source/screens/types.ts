@@ -11,7 +11,7 @@ export interface TuiServices {
 	loadImage(path: string, options: {address?: number}): Promise<FirmwareImage>;
 	runJob(source: BoardSource, board: Board, image: FirmwareImage, options: FlashJobOptions): Promise<FlashJobResult>;
 	/** Per-board lock so two processes never flash the same board; returns the release function. */
-	lock?(boardId: string): () => void;
+	lock?(board: {id: string; simulated?: boolean}): () => void;
 	/** A flash finished after the terminal was lost (SIGHUP): write its result somewhere. */
 	logAfterHangup?(line: string): void;
 }

@@ -106,8 +106,7 @@ export function useFlash(services: TuiServices, onFinish: (outcome: Outcome, rea
 			let release: (() => void) | undefined;
 			const run = async (): Promise<Outcome> => {
 				try {
-					// An emulated board lives inside this process: no other process can reach it.
-					release = board.simulated ? undefined : services.lock?.(board.id);
+					release = services.lock?.(board);
 					const result = await services.runJob(source, board, image, {
 						fullErase: choices.fullErase,
 						verify: choices.verify,
