@@ -1,6 +1,7 @@
 // Typed errors: every failure a user can see carries a one-line message, an exit code
 // (see CONTRACT: 1 failed, 2 bad input, 3 no device, 4 permission, 5 declined, 130 interrupted)
 // and the id of the hint that tells them what to do next (source/hints.ts).
+import {hex32} from './format.js';
 import type {HintId} from './hints.js';
 
 export const ExitCode = {
@@ -88,7 +89,7 @@ export class VerifyError extends FcflashError {
 	override name = 'VerifyError';
 	constructor(readonly address: number, readonly expected: number, readonly actual: number) {
 		super(
-			`Verify failed at 0x${address.toString(16).toUpperCase().padStart(8, '0')}: expected 0x${expected.toString(16).padStart(2, '0')}, read 0x${actual.toString(16).padStart(2, '0')}.`,
+			`Verify failed at ${hex32(address)}: expected 0x${expected.toString(16).padStart(2, '0')}, read 0x${actual.toString(16).padStart(2, '0')}.`,
 			ExitCode.failed,
 			'verify-failed',
 		);
@@ -123,4 +124,8 @@ export class DeclinedError extends FcflashError {
 	}
 }
 
-export const hex32 = (n: number) => '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+/** The one-line text of any thrown value, without a leading "Error: ". */
+export function errorText(error: unknown): string {
+	if (error instanceof Error) return error.message.replace(/^Error:\s*/, '');
+	return String(error);
+}

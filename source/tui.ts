@@ -5,7 +5,7 @@ import {existsSync, statSync} from 'node:fs';
 import {basename, dirname, resolve} from 'node:path';
 import {createElement} from 'react';
 import {render} from 'ink';
-import type {CliFlags} from './cli.js';
+import type {CliFlags} from './cli/flags.js';
 import {UsageError} from './errors.js';
 import {App} from './screens/app.js';
 import {detectTheme} from './screens/theme.js';
@@ -29,7 +29,7 @@ export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase'
 export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
 	return {
 		openSource: async () => {
-			const {openBoardSource} = await import('./devices/open-source.js');
+			const {openBoardSource} = await import('./devices/board-source.js');
 			return openBoardSource(flags);
 		},
 		loadImage: async (path, options) => {

@@ -7,15 +7,10 @@ import {tmpdir} from 'node:os';
 import {dirname, join, relative} from 'node:path';
 import {EventEmitter} from 'node:events';
 import {FakeFc} from './helpers/fake-fc.js';
-import {
-	chooseRebootMethod,
-	identifyPort,
-	listSerialPorts,
-	openSerial,
-	rebootToDfu,
-	type PortFactory,
-	type PortLike,
-} from '../source/devices/serial.js';
+import {identifyPort} from '../source/devices/fc-identify.js';
+import {chooseRebootMethod, rebootToDfu} from '../source/devices/fc-reboot.js';
+import {openSerial, type PortFactory, type PortLike} from '../source/devices/serial-link.js';
+import {listSerialPorts} from '../source/devices/serial-ports.js';
 import {RealSource} from '../source/devices/real-source.js';
 import {PermissionError} from '../source/errors.js';
 import type {SerialBoard} from '../source/devices/types.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import zlib from 'node:zlib';
-import {hex32} from '../source/errors.js';
+import {hex32} from '../source/format.js';
 import {buildDfuFile, crc32, crc32Table, dfuCrc, parseDfuSegments} from '../source/firmware/dfu-file.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';

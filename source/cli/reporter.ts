@@ -5,7 +5,7 @@
 import type {Phase as FlashPhase, Progress as FlashProgress} from '../dfu/flash.js';
 import {FcflashError, ExitCode} from '../errors.js';
 import {hints} from '../hints.js';
-import {formatBytes, formatRate} from './format.js';
+import {formatBytes, formatRate} from '../format.js';
 
 export type OutputMode = 'json' | 'plain' | 'tty';
 

@@ -3,11 +3,11 @@
 // Progress uses the phase "read" (not one of flash's phases; documented in --help).
 import {createHash} from 'node:crypto';
 import {closeSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs';
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Progress, Reporter} from '../cli/reporter.js';
-import {formatBytes, formatDuration, hex} from '../cli/format.js';
+import {formatBytes, formatDuration, hex32} from '../format.js';
 import {acquireBoardLock} from '../devices/lock.js';
-import {openBoardSource} from '../devices/open-source.js';
+import {openBoardSource} from '../devices/board-source.js';
 import {layoutRanges} from '../dfu/layout.js';
 import {readMemory} from '../dfu/upload.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
@@ -113,7 +113,7 @@ export async function backupCommand(args: string[], flags: CliFlags, reporter: R
 		reporter.result(
 			true,
 			fields,
-			`Saved ${formatBytes(dump.data.length)} of flash from ${hex(dump.address)} of ${board.chip ?? board.name} to ${out} in ${formatDuration(durationMs)} (sha256 ${sha256.slice(0, 16)}...).` +
+			`Saved ${formatBytes(dump.data.length)} of flash from ${hex32(dump.address)} of ${board.chip ?? board.name} to ${out} in ${formatDuration(durationMs)} (sha256 ${sha256.slice(0, 16)}...).` +
 				(dump.unreadable ? ` ${formatBytes(dump.unreadable)} of unreadable sectors are 0xFF in the file.` : '') +
 				`\nThe board stays in DFU: fcflash-tui leave starts its firmware.`,
 		);

@@ -1,9 +1,9 @@
 // `fcflash-tui dfu`: reboot a serial flight controller into its ROM bootloader, wait for the DFU
 // board, and print it. A board already in DFU is reported as it is.
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
 import {acquireBoardLock} from '../devices/lock.js';
-import {openBoardSource} from '../devices/open-source.js';
+import {openBoardSource} from '../devices/board-source.js';
 import {UsageError} from '../errors.js';
 import {deviceFacts, interruptible, pickBoard, rebootAndWait} from './boards.js';
 import {boardLine} from './list.js';

@@ -4,9 +4,9 @@
 import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import {readFileSync} from 'node:fs';
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
-import {openBoardSource} from '../devices/open-source.js';
+import {openBoardSource} from '../devices/board-source.js';
 import {parsePasswdFile, runDoctor, type Finding} from '../doctor/checks.js';
 import {UsageError} from '../errors.js';
 import {effectiveUid} from '../udev/install.js';

@@ -1,5 +1,5 @@
 // Commands other than flash and inspect, loaded on demand.
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
 import {UsageError} from '../errors.js';
 

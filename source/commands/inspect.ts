@@ -1,6 +1,6 @@
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
-import {formatBytes, hex} from '../cli/format.js';
+import {formatBytes, hex32} from '../format.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import {parseAddress, requireFile} from './args.js';
 
@@ -9,12 +9,12 @@ export async function inspectCommand(args: string[], flags: CliFlags, reporter: 
 	const image = await loadFirmware(file, {address: parseAddress(flags.address)});
 	const facts = describeImage(image);
 	const lines = [
-		`${file}: ${image.format.toUpperCase()}, ${formatBytes(image.bytes)} in ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}, ${hex(image.low)}-${hex(image.high - 1)}`,
-		...facts.segments.map((s) => `  ${hex(s.address)}  ${formatBytes(s.length).padStart(10)}  sha256 ${s.sha256.slice(0, 16)}…`),
+		`${file}: ${image.format.toUpperCase()}, ${formatBytes(image.bytes)} in ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}, ${hex32(image.low)}-${hex32(image.high - 1)}`,
+		...facts.segments.map((s) => `  ${hex32(s.address)}  ${formatBytes(s.length).padStart(10)}  sha256 ${s.sha256.slice(0, 16)}…`),
 		image.ident
 			? `  firmware: ${image.ident.flavour} ${image.ident.version} for ${image.ident.target}${image.ident.date ? `, built ${image.ident.date}` : ''}`
 			: '  firmware: no identification string found',
-		...(image.start !== null ? [`  start address record: ${hex(image.start)}`] : []),
+		...(image.start !== null ? [`  start address record: ${hex32(image.start)}`] : []),
 	];
 	reporter.result(true, facts as unknown as Record<string, unknown>, lines.join('\n'));
 	return 0;

@@ -1,11 +1,11 @@
 // `fcflash-tui leave`: start the firmware of a board in DFU without flashing: set the DfuSe address
 // pointer to the start of the main flash (the vector table) and send a zero-length DNLOAD; the ROM
 // resets into the application during (or instead of answering) the following GETSTATUS.
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
-import {hex} from '../cli/format.js';
+import {hex32} from '../format.js';
 import {acquireBoardLock} from '../devices/lock.js';
-import {openBoardSource} from '../devices/open-source.js';
+import {openBoardSource} from '../devices/board-source.js';
 import {ensureIdle} from '../dfu/requests.js';
 import {readMemory} from '../dfu/upload.js';
 import {startFirmware} from '../dfu/flash.js';
@@ -45,7 +45,7 @@ export async function leaveCommand(args: string[], flags: CliFlags, reporter: Re
 		const address = Math.min(...target.flash.sectors.map((s) => s.start));
 		const vectors = await vectorTable(target, address);
 		if (vectors && vectors.every((b) => b === 0xff)) {
-			throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed);
+			throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex32(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed);
 		}
 		reporter.progress({phase: 'leave', done: 0, total: 1, rate: 0});
 		await startFirmware(target, address);
@@ -53,7 +53,7 @@ export async function leaveCommand(args: string[], flags: CliFlags, reporter: Re
 		reporter.result(
 			true,
 			{device: deviceFacts(board), address, alreadyRunning: false},
-			`Started the firmware of ${board.chip ?? board.name} (${board.id}) at ${hex(address)}. The board leaves DFU and comes back as a flight controller.`,
+			`Started the firmware of ${board.chip ?? board.name} (${board.id}) at ${hex32(address)}. The board leaves DFU and comes back as a flight controller.`,
 		);
 		return 0;
 	} catch (error) {

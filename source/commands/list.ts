@@ -1,7 +1,7 @@
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
-import {formatBytes} from '../cli/format.js';
-import {openBoardSource} from '../devices/open-source.js';
+import {formatBytes} from '../format.js';
+import {openBoardSource} from '../devices/board-source.js';
 import {vidPid} from '../devices/ids.js';
 import type {Board, BoardSource} from '../devices/types.js';
 import {hints} from '../hints.js';

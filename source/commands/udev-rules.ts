@@ -1,5 +1,5 @@
 // `fcflash-tui udev-rules [--install]`: print the rules file, or install it when already root.
-import type {CliFlags} from '../cli.js';
+import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
 import {UsageError} from '../errors.js';
 import {effectiveUid, findUdevadm, installRules} from '../udev/install.js';

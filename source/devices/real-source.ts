@@ -1,11 +1,12 @@
 // Real hardware: DFU boards through libusb (node-usb 2.x). The device list uses node-usb's legacy
 // API so that a board we cannot open is still listed, with the reason; one board is wrapped as a
-// WebUSB device for the engine. Serial flight controllers come from the serial service
-// (service.ts), and watch() combines libusb hotplug events with a serial-port poll.
+// WebUSB device for the engine. Serial flight controllers come from SerialBoards
+// (serial-boards.ts), and watch() combines libusb hotplug events with a serial-port poll.
 // Both native modules (`usb`, `serialport`) are imported on first use, never at load time.
 import {dfuId, vidPid} from './ids.js';
 import {usbError, usbProblem} from './usb-errors.js';
-import {BoardWatcher, SerialService, type SerialServiceOptions, type UsbEvents} from './service.js';
+import {BoardWatcher, type UsbEvents} from './board-watcher.js';
+import {SerialBoards, type SerialBoardsOptions} from './serial-boards.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import {NoDeviceError} from '../errors.js';
@@ -73,7 +74,7 @@ export async function describeDfuDevice(device: UsbDevice): Promise<DfuBoard> {
 
 export interface RealSourceOptions {
 	/** Serial side: port lister, sysfs root, identify/reboot stand-ins (tests). */
-	serial?: SerialServiceOptions;
+	serial?: SerialBoardsOptions;
 	/** Replace the libusb DFU listing (tests). */
 	listDfu?: () => Promise<DfuBoard[]>;
 	/** Replace node-usb's `usb` emitter for attach/detach (tests); null = no USB hotplug. */
@@ -85,12 +86,12 @@ export interface RealSourceOptions {
 
 export class RealSource implements BoardSource {
 	private devices = new Map<string, UsbDevice>();
-	readonly serial: SerialService;
+	readonly serial: SerialBoards;
 	private readonly watcher: BoardWatcher;
 	private usbWarning?: string;
 
 	constructor(private readonly options: RealSourceOptions = {}) {
-		this.serial = new SerialService(options.serial);
+		this.serial = new SerialBoards(options.serial);
 		this.watcher = new BoardWatcher({
 			list: () => this.list(),
 			serialPorts: async () => (await this.serial.ports()).map((p) => p.path),

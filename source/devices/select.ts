@@ -2,6 +2,7 @@
 import {CancelledError, ExitCode, NoDeviceError} from '../errors.js';
 import type {Progress} from '../dfu/flash.js';
 import {existsSync} from 'node:fs';
+import {sleep} from '../sleep.js';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from './types.js';
 import {FcflashError} from '../errors.js';
 
@@ -52,7 +53,6 @@ export async function resolveBoard(source: BoardSource, deviceId?: string, liste
 	return chooseBoard(boards, deviceId);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * After a reboot request, wait for the ROM bootloader to enumerate (peers poll 4-10 s).

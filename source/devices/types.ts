@@ -1,4 +1,4 @@
-// What the device service reports and what the CLI and TUI choose from. No React, no USB here.
+// What a board source reports and what the CLI and TUI choose from. No React, no USB here.
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import type {HintId} from '../hints.js';
 

@@ -1,7 +1,9 @@
 // ST's DfuSe extensions (UM0391, AN3156): commands sent as DNLOAD block 0 and executed by the
 // device on the following GETSTATUS, which reports dfuDNBUSY and how long to wait.
-import {DeviceGoneError, hex32, TransferError} from '../errors.js';
-import {clearStatus, dnload, ensureIdle, getStatus, sleep, State, statusError, Status, type DfuStatus} from './requests.js';
+import {DeviceGoneError, TransferError} from '../errors.js';
+import {hex32} from '../format.js';
+import {sleep} from '../sleep.js';
+import {clearStatus, dnload, ensureIdle, getStatus, State, statusError, Status, type DfuStatus} from './requests.js';
 import type {ClassTransfer} from './transfer.js';
 
 export const Command = {SET_ADDRESS: 0x21, ERASE: 0x41, READ_UNPROTECT: 0x92} as const;

@@ -1,7 +1,8 @@
 // The load loop: erase what the image touches (or mass erase), write each contiguous run with one
 // set-address and consecutive block numbers, read everything back, then leave into the firmware.
 // Nothing is erased before the whole image has been checked against the layout (planFlash).
-import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, hex32, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
+import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
+import {hex32} from '../format.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {eraseSector, massErase, setAddress} from './dfuse.js';
 import {planFlash, writeRuns, type FlashPlan} from './plan.js';

@@ -1,7 +1,8 @@
 // The flash plan: check the whole image against the target's memory layout before anything is
 // erased, and work out which sectors the image touches. A sector no segment touches is never erased
 // (Betaflight keeps its settings in such a gap).
-import {FitError, hex32} from '../errors.js';
+import {FitError} from '../errors.js';
+import {hex32} from '../format.js';
 import type {FirmwareImage, Segment} from '../firmware/image.js';
 import {layoutSize, type MemoryLayout, type Sector} from './layout.js';
 

@@ -1,5 +1,6 @@
 // DFU 1.1 class requests and the status/state vocabulary (USB DFU 1.1 spec, section 6).
 import {DfuStatusError, ReadProtectedError, TransferError} from '../errors.js';
+import {sleep} from '../sleep.js';
 import {controlIn, controlOut, type ClassTransfer} from './transfer.js';
 
 export const Request = {DETACH: 0, DNLOAD: 1, UPLOAD: 2, GETSTATUS: 3, CLRSTATUS: 4, GETSTATE: 5, ABORT: 6} as const;
@@ -97,8 +98,6 @@ export function statusError(what: string, s: DfuStatus): Error {
 	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
-
 /**
  * Wait in dfuIDLE from whatever state the device is in: CLRSTATUS leaves dfuERROR,
  * ABORT leaves the download/upload idle states.
@@ -130,4 +129,3 @@ export async function ensureIdle(t: ClassTransfer): Promise<void> {
 	if (s.state !== State.dfuIDLE) throw new DfuStatusError(`The device did not return to dfuIDLE (it is in ${stateName(s.state)}).`, s.status, s.state);
 }
 
-export {sleep};

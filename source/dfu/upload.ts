@@ -1,6 +1,7 @@
 // Reading memory back with DfuSe UPLOAD: set the pointer, ABORT to dfuIDLE, then consecutive blocks
 // from 2 (block N reads pointer + (N - 2) * wTransferSize). Used by verify and by backup.
-import {hex32, TransferError} from '../errors.js';
+import {TransferError} from '../errors.js';
+import {hex32} from '../format.js';
 import {setAddress} from './dfuse.js';
 import {abort, ensureIdle, upload} from './requests.js';
 import type {DfuTarget} from './target.js';

@@ -1,5 +1,6 @@
 // Raw binary: the bytes go to one address, by default the start of STM32 main flash.
-import {FirmwareError, UsageError, hex32} from '../errors.js';
+import {FirmwareError, UsageError} from '../errors.js';
+import {hex32} from '../format.js';
 import {makeImage, type FirmwareImage} from './image.js';
 
 export const defaultBinAddress = 0x0800_0000;

@@ -2,7 +2,8 @@
 // DFU suffix whose CRC covers everything but itself. Only alternate setting 0 (internal flash) is
 // accepted: option bytes or OTP images must never be written by a firmware flash.
 import zlib from 'node:zlib';
-import {FirmwareError, hex32} from '../errors.js';
+import {FirmwareError} from '../errors.js';
+import {hex32} from '../format.js';
 import {makeImage, type FirmwareImage, type Segment} from './image.js';
 
 const prefixSize = 11;

@@ -16,7 +16,8 @@
 // - Blank lines, trailing spaces, CRLF or LF and a UTF-8 BOM are accepted; anything but blank lines
 //   after the EOF record is an error (a concatenated or damaged file).
 // - Type 02 addresses are base + offset without 64 KiB wrap-around (no STM32 image relies on it).
-import {FirmwareError, hex32} from '../errors.js';
+import {FirmwareError} from '../errors.js';
+import {hex32} from '../format.js';
 import {makeImage, type FirmwareImage, type Segment} from './image.js';
 
 const hexValue = new Int8Array(256).fill(-1);

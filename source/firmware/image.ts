@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto';
-import {FirmwareError, hex32} from '../errors.js';
+import {FirmwareError} from '../errors.js';
+import {hex32} from '../format.js';
 import {findIdent} from './ident.js';
 
 // One image model for every file format: ordered, non-overlapping segments. A gap between segments

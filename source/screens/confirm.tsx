@@ -2,7 +2,7 @@
 // confirmation for a read-protected chip (it is wiped).
 import {Text} from 'ink';
 import {basename} from 'node:path';
-import {formatBytes} from '../cli/format.js';
+import {formatBytes} from '../format.js';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {boardName, eraseSummary, imageWarnings} from './describe.js';

@@ -1,7 +1,7 @@
 // Plain text for the screens: board and image descriptions, fit and target checks, progress
 // figures. No React and no terminal here, so every string is testable on its own.
 import {basename} from 'node:path';
-import {formatBytes, formatDuration, hex, truncateMiddle} from '../cli/format.js';
+import {formatBytes, formatDuration, hex32, truncateMiddle} from '../format.js';
 import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import type {Phase, Progress} from '../dfu/flash.js';
@@ -64,7 +64,7 @@ export interface ImageFactsText {
 export function imageFacts(image: FirmwareImage, fileBytes?: number): string[] {
 	const lines = [
 		`${image.format.toUpperCase()}, ${formatBytes(image.bytes)} of data${fileBytes !== undefined ? ` (file ${formatBytes(fileBytes)})` : ''}`,
-		`Address ${hex(image.low)}-${hex(image.high - 1)}, ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}`,
+		`Address ${hex32(image.low)}-${hex32(image.high - 1)}, ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}`,
 	];
 	if (image.ident) lines.push(`Ident: ${image.ident.raw || [image.ident.flavour, image.ident.version, image.ident.target, image.ident.date].join(' ')}`);
 	else lines.push('Ident: none found (not a Betaflight/INAV image?)');
@@ -110,7 +110,7 @@ export function imageWarnings(board: Board | undefined, image: FirmwareImage): W
 		} catch (error) {
 			const text =
 				error instanceof FitError
-					? `Does not fit this board: ${hex(error.address)} is outside its ${formatBytes(layoutSize(parseLayout(board.layout)))} flash.`
+					? `Does not fit this board: ${hex32(error.address)} is outside its ${formatBytes(layoutSize(parseLayout(board.layout)))} flash.`
 					: errorText(error).replace(/ Nothing was erased\.$/, '');
 			out.push({text, hint: 'image-fit', blocking: true});
 		}
@@ -146,7 +146,7 @@ export function eraseSummary(board: Board, image: FirmwareImage, fullErase: bool
 	if (!plan) return 'only the sectors the image uses (known once the board is in DFU); settings kept if the image leaves them out';
 	const first = plan.sectors[0]!;
 	const last = plan.sectors.at(-1)!;
-	return `${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'}, ${formatBytes(plan.eraseBytes)} (${hex(first.start)}-${hex(last.start + last.size - 1)}); the rest is kept`;
+	return `${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'}, ${formatBytes(plan.eraseBytes)} (${hex32(first.start)}-${hex32(last.start + last.size - 1)}); the rest is kept`;
 }
 
 export function etaText(p: Progress): string {

@@ -1,7 +1,7 @@
 // Screen 2: pick the firmware file. Folders and .hex/.bin/.dfu files, `/` to filter, the
 // highlighted file's facts and warnings (does not fit the board, built for another target).
 import {Box} from 'ink';
-import {formatBytes} from '../cli/format.js';
+import {formatBytes} from '../format.js';
 import {boardName, fitMiddle, imageFacts} from './describe.js';
 import {Frame, Line, Row, useTerminalSize, useTheme, useWidth} from './ui.js';
 import {useFirmwarePicker, type PickerProps} from './use-firmware-picker.js';

@@ -1,7 +1,7 @@
 // Screen 4b: the result. Time, bytes, verified or not; or the failure with its hint.
 import {Box, Text} from 'ink';
 import {basename} from 'node:path';
-import {formatBytes, formatDuration} from '../cli/format.js';
+import {formatBytes, formatDuration} from '../format.js';
 import type {Board} from '../devices/types.js';
 import {hints} from '../hints.js';
 import {boardName} from './describe.js';

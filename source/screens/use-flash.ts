@@ -4,7 +4,7 @@
 // least every half second otherwise). That keeps a 1 MiB flash well under 64 KiB of terminal
 // output over SSH.
 import {useCallback, useEffect, useRef, useState} from 'react';
-import {formatBytes, formatRate} from '../cli/format.js';
+import {formatBytes, formatRate} from '../format.js';
 import type {Phase, Progress} from '../dfu/flash.js';
 import type {Board, BoardSource} from '../devices/types.js';
 import {CancelledError, FcflashError} from '../errors.js';

@@ -1,4 +1,4 @@
-// Small text helpers shared by the CLI reporter and the TUI.
+// Small text helpers shared by the engine's messages, the CLI reporter and the TUI.
 export function formatBytes(n: number): string {
 	if (n < 1024) return `${n} B`;
 	if (n < 1024 * 1024) return `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`;
@@ -15,7 +15,8 @@ export function formatDuration(ms: number): string {
 	return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-export const hex = (n: number) => '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
+/** 0x08000000: the way addresses are written everywhere (messages, CLI, TUI). */
+export const hex32 = (n: number) => '0x' + (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
 /** "/very/long/path/to/file.hex" -> "/very/lo…/file.hex": keep both ends, cut the middle. */
 export function truncateMiddle(text: string, width: number, ellipsis = '…'): string {

@@ -4,7 +4,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {EventEmitter} from 'node:events';
 import {RealSource} from '../source/devices/real-source.js';
-import type {SerialPortEntry} from '../source/devices/serial.js';
+import type {SerialPortEntry} from '../source/devices/serial-ports.js';
 import type {Board, DfuBoard, FlightControllerInfo} from '../source/devices/types.js';
 
 const dfuBoard = (id: string): DfuBoard => ({kind: 'dfu', id, vendorId: 0x0483, productId: 0xdf11, name: 'STM32 ROM bootloader', usbPath: '1-2', serialNumber: id});
