@@ -18,9 +18,9 @@ const cli = process.env.FCFLASH_TEST_CLI ?? join(repo, 'dist', 'cli.js');
 const env = {...process.env, FCFLASH_SIM_TIME_SCALE: '0', TERM: 'dumb', NO_COLOR: '1'};
 const ansi = /\x1b\[|\r/;
 
-/** The flag names declared in source/cli.ts (importing it would run the CLI). */
+/** The flag names declared in source/cli/flags.ts. */
 function cliFlagsForTests(): string[] {
-	const text = readFileSync(join(repo, 'source', 'cli.ts'), 'utf8');
+	const text = readFileSync(join(repo, 'source', 'cli', 'flags.ts'), 'utf8');
 	const block = text.slice(text.indexOf('export const cliFlags = {'), text.indexOf('} as const;'));
 	const names = [...block.matchAll(/^\t(\w+): \{type/gm)].map((m) => m[1]!);
 	assert.ok(names.length >= 10, 'found the flag table');
