@@ -187,3 +187,64 @@ export interface LeaveRequest extends BoardChoice {}
 export interface DfuRequest extends BoardChoice {
 	baud?: number;
 }
+
+/** Each job module exports one of these: `startFlashJob` (jobs/flash-job.ts), `startBackupJob`
+ * (jobs/backup-job.ts), `startLeaveJob` (jobs/leave-job.ts), `startDfuJob` (jobs/dfu-job.ts). The job
+ * starts on the next tick, so the listener sees every event. */
+export type StartJob<Request, Data> = (context: JobContext, request: Request, listener: JobListener) => Job<Data>;
+
+/** What the board holds after a job that did not finish: the next step depends on it. */
+export type BoardState =
+	| 'untouched' // nothing was erased or written
+	| 'in-dfu' // rebooted into its ROM bootloader, flash untouched
+	| 'partly-written' // erased or partly written: flash again (the ROM bootloader is still there)
+	| 'written' // the image is on the flash (verified or not) but it was not started
+	| 'running'; // back on its firmware
+
+export interface FlashReport {
+	/** The board as chosen (a serial flight controller keeps its identity here). */
+	board: Board;
+	/** The board in DFU that was flashed, once known. */
+	dfu?: Board;
+	erase?: {mode: 'sectors' | 'mass' | 'sectors-fallback'; sectors: number; bytes: number; unchanged: number; blank: number};
+	written?: number;
+	skipped?: number;
+	verified?: boolean;
+	/** The firmware was started (leave accepted and the board left DFU). */
+	left?: boolean;
+	/** H7 stuck-busy recoveries that were checked and held. */
+	recoveries?: number;
+	durationMs: number;
+	/** Shown on the confirmation and repeated with the result (board name differs, settings reset...). */
+	warnings: Warning[];
+	/** null when the board had no firmware to read settings from (it was in DFU). */
+	settings?: {backup: string | null; restored: boolean; applied: number; rejected: {line: string; message: string}[]; remaining: string[]} | null;
+	/** What runs after the flash; null when the board was not a serial flight controller. */
+	firmware?: {variant?: string; version?: string; target?: string; matchesImage: boolean} | null;
+	boardState: BoardState;
+}
+
+export interface BackupReport {
+	board: Board;
+	file?: string;
+	address?: number;
+	bytes?: number;
+	sha256?: string;
+	durationMs: number;
+	boardState: BoardState;
+}
+
+export interface LeaveReport {
+	board: Board;
+	address?: number;
+	/** The board was not in DFU: nothing to do. */
+	alreadyRunning: boolean;
+	boardState: BoardState;
+}
+
+export interface DfuReport {
+	board: Board;
+	dfu?: Board;
+	alreadyInDfu: boolean;
+	boardState: BoardState;
+}
