@@ -6,11 +6,13 @@ import {basename, dirname, resolve} from 'node:path';
 import {createElement} from 'react';
 import {render} from 'ink';
 import type {CliFlags} from './cli/flags.js';
-import {UsageError} from './errors.js';
+import {CancelledError, FcflashError, UsageError} from './errors.js';
 import {App} from './screens/app.js';
 import {detectTheme} from './screens/theme.js';
 import {inkStdout} from './screens/terminal.js';
-import type {TuiServices, TuiSettings} from './screens/types.js';
+import type {FlashJobOptions, FlashJobResult, TuiServices, TuiSettings} from './screens/types.js';
+import type {Board, BoardSource} from './devices/types.js';
+import type {FirmwareImage} from './firmware/image.js';
 
 export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
 	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, address: flags.address};
@@ -26,6 +28,21 @@ export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase'
 	return settings;
 }
 
+/** The TUI's callback-style flash service on top of the flash job (its Confirm screen asked already). */
+export async function runFlashThroughJob(source: BoardSource, board: Board, image: FirmwareImage, options: FlashJobOptions): Promise<FlashJobResult> {
+	const {startFlashJob} = await import('./jobs/flash-job.js');
+	const request = {board, image, fullErase: options.fullErase, verify: options.verify, reboot: options.reboot, baud: options.baud, unprotect: options.unprotect, yes: true};
+	const job = startFlashJob({source, interaction: 'full'}, request, (event) => {
+		if (event.type === 'progress') options.onProgress?.({phase: event.phase as 'erase', done: event.done, total: event.total, rate: event.rate});
+		else if (event.type === 'info') options.onInfo?.(event.text);
+		else if (event.type === 'question') job.answer(event.question.id, event.question.kind === 'unprotect' && !options.unprotect ? 'no' : 'yes');
+	});
+	options.signal?.addEventListener('abort', () => job.stop(), {once: true});
+	const result = await job.done;
+	if (!result.ok) throw result.cancelled ? new CancelledError(result.error!.message) : new FcflashError(result.error!.message, result.exitCode, result.error!.hintId ?? undefined);
+	return result.data as FlashJobResult;
+}
+
 export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
 	return {
 		openSource: async () => {
@@ -36,22 +53,8 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 			const {loadFirmware} = await import('./firmware/load.js');
 			return loadFirmware(path, options);
 		},
-		runJob: async (source, board, image, options) => {
-			const {runFlashJob} = await import('./flash-job.js');
-			return runFlashJob(source, board, image, options);
-		},
-		lock: (board) => (lockFn ? lockFn(board) : () => {}),
-		logAfterHangup: (line) => hangupLog?.(line),
+		runJob: runFlashThroughJob,
 	};
-}
-
-// Loaded after the first frame with the rest of the engine.
-let lockFn: ((board: {id: string; simulated?: boolean}) => () => void) | undefined;
-let hangupLog: ((line: string) => void) | undefined;
-async function loadHelpers() {
-	const [{acquireBoardLock}, {logAfterHangup}] = await Promise.all([import('./devices/lock.js'), import('./commands/flash.js')]);
-	lockFn = acquireBoardLock;
-	hangupLog = (line) => logAfterHangup(`tui ${line}`);
 }
 
 export async function runTui(flags: CliFlags): Promise<number> {
@@ -86,7 +89,6 @@ export async function runTui(flags: CliFlags): Promise<number> {
 			},
 		},
 	);
-	setTimeout(() => void loadHelpers(), 0);
 	await finished;
 	instance.unmount();
 	await instance.waitUntilExit().catch(() => {});

@@ -10,7 +10,7 @@ import {makeTheme} from '../source/screens/theme.js';
 import type {TuiServices, TuiSettings} from '../source/screens/types.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
 import {loadFirmware} from '../source/firmware/load.js';
-import {runFlashJob} from '../source/flash-job.js';
+import {runFlashThroughJob as runFlashJob} from '../source/tui.js';
 import {ReadProtectedError} from '../source/errors.js';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
 import {tick, waitFor} from './helpers/ink-frames.js';

@@ -6,7 +6,7 @@ import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import type {Phase, Progress} from '../dfu/flash.js';
 import type {Board} from '../devices/types.js';
-import {targetMismatch} from '../devices/target-match.js';
+import {mcuMismatch as targetMismatch} from '../jobs/target-check.js';
 import {FcflashError, FirmwareError, FitError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';

@@ -2,7 +2,22 @@
 // it moves through. Tests pass fakes for these services; tui.ts passes the real ones.
 import type {Board, BoardSource} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import type {FlashJobOptions, FlashJobResult} from '../flash-job.js';
+import type {Progress} from '../dfu/flash.js';
+import type {FlashReport} from '../jobs/types.js';
+
+/** The old callback-style flash interface, bridged to the flash job in tui.ts (the TUI is moving to job events). */
+export interface FlashJobOptions {
+	fullErase?: boolean;
+	verify?: boolean;
+	reboot?: boolean;
+	baud?: number;
+	unprotect?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (p: Progress) => void;
+	onInfo?: (line: string) => void;
+	confirm?: () => Promise<boolean>;
+}
+export type FlashJobResult = FlashReport & {erase: NonNullable<FlashReport['erase']>; written: number; skipped: number; verified: boolean; left: boolean};
 import type {HintId} from '../hints.js';
 
 export interface TuiServices {
