@@ -12,7 +12,7 @@ import {buildDfuFile, dfuCrc} from '../source/firmware/dfu-file.js';
 import {parseAddress} from '../source/jobs/address.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist', 'cli.js');
+const cli = process.env.FCFLASH_TEST_CLI ?? join(root, 'dist', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'fcflash-newuser-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
 const env = {...process.env, FCFLASH_SIM_TIME_SCALE: '0', NO_COLOR: '1', XDG_STATE_HOME: dir, FCFLASH_LOCK_DIR: dir};

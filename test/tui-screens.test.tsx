@@ -257,7 +257,7 @@ test('firmware picker: / filters, Esc leaves the filter, Backspace/Left go up, E
 	let f = await waitFor(r.lastFrame, 'Filter: inav_');
 	assert.doesNotMatch(f, /betaflight-4\.5\.1/);
 	assert.match(f, /❯ inav-7\.1\.0-MATEKF405\.hex/);
-	f = await waitFor(r.lastFrame, 'flight controller reports STM32F7X2');
+	f = await waitFor(r.lastFrame, 'but the flight controller runs STM32F7X2');
 	r.stdin.write(keys.esc);
 	f = await waitFor(r.lastFrame, 'Press / to filter');
 	assert.match(f, /betaflight-4\.5\.1/);
