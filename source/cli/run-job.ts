@@ -52,6 +52,9 @@ export async function runCliJob<Data>(reporter: Reporter, start: (listener: JobL
 		prompt = {id: q.id, rl};
 		// Ctrl-C at the prompt is an interruption (exit 130), not an error.
 		rl.on('SIGINT', () => job?.stop());
+		// readline passes on its input's errors: EIO from a hung-up terminal is handled as a hang-up
+		// (bindSignals listens on the stream itself), not as a crash.
+		rl.on('error', () => {});
 		rl.question(questionText(q), (answer) => {
 			closePrompt();
 			job?.answer(q.id, /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no');
