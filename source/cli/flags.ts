@@ -27,6 +27,8 @@ export const help = `
     --install            udev-rules: write /etc/udev/rules.d/45-fcflash.rules and reload udev (root only)
     --simulate[=PROFILE] use the built-in emulated boards (stm32f405, stm32f411, stm32f722, stm32h743, at32f435)
     --simulate-state F   keep the emulated board's flash in file F between runs
+    --on-connect         flash: flash every fitting board that is present or plugged in, several at once
+    --count N            flash --on-connect: stop after N boards were tried (flashed or failed)
     --rewrite            flash: erase and write every sector the image touches (no read-back first)
     --wait S             flash: seconds to wait for the DFU board after the reboot (default 60)
     --unprotect          flash: lift read protection (wipes the whole chip) when the board is protected
@@ -52,6 +54,7 @@ export const help = `
   Examples
     $ fcflash-tui flash betaflight_4.5.1_STM32F405.hex --yes
     $ fcflash-tui flash fw.bin --address 0x08000000 --device /dev/ttyACM0 --json --yes
+    $ fcflash-tui flash betaflight_4.5.6_STM32F405.hex --on-connect --count 10 --yes
     $ fcflash-tui inspect betaflight_4.5.1_STM32F405.hex --json
     $ fcflash-tui list --watch --json
     $ fcflash-tui backup f405-before-update.bin --device 3276364A3030
@@ -77,6 +80,8 @@ export const cliFlags = {
 	unprotect: {type: 'boolean', default: false},
 	force: {type: 'boolean', default: false},
 	rewrite: {type: 'boolean', default: false},
+	onConnect: {type: 'boolean', default: false},
+	count: {type: 'number'},
 	wait: {type: 'number'},
 	firmware: {type: 'string'},
 	verbose: {type: 'boolean', default: false},

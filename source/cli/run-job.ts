@@ -5,7 +5,7 @@ import {createInterface, type Interface} from 'node:readline';
 import {bindSignals} from '../jobs/signals.js';
 import type {ConfirmFacts, Interaction, Job, JobEvent, JobListener, Question} from '../jobs/types.js';
 import {detachFromTerminal} from '../terminal-gone.js';
-import type {Reporter} from './reporter.js';
+import {phaseTitles, type Reporter} from './reporter.js';
 
 /** The interaction a CLI command offers: a prompt only on a terminal, never with --yes or --json. */
 export function cliInteraction(flags: {yes?: boolean; json?: boolean}): Interaction {
@@ -35,6 +35,37 @@ function questionText(q: Question): string {
 			return `The settings backup failed: ${q.reason}\nFlash without a backup (settings may be lost)? [y/N] `;
 		case 'restore-other-board':
 			return `The backup is from MCU ${q.backupMcuId}, this board is ${q.boardMcuId}. Restore it anyway? [y/N] `;
+		case 'confirm-fleet':
+			return `Flash ${q.file} onto ${q.count ? `the next ${q.count} boards` : 'every board'} plugged in (boards it does not fit are skipped)? [y/N] `;
+	}
+}
+
+/**
+ * Flash on connect on the CLI: one line per board per phase change (several boards run at once, so
+ * no progress bars), a bell when a board is done; in JSON every event carries the board's id.
+ */
+class FleetLines {
+	private readonly phase = new Map<string, string>();
+	constructor(private readonly reporter: Reporter) {}
+
+	event(boardId: string, event: JobEvent): void {
+		const r = this.reporter;
+		if (event.type === 'progress') {
+			if (r.mode === 'json') {
+				if (this.phase.get(boardId) !== event.phase || event.done >= event.total) r.event({event: 'progress', boardId, phase: event.phase, done: event.done, total: event.total});
+			} else if (this.phase.get(boardId) !== event.phase) r.info(`${boardId}  ${phaseTitles[event.phase]}...`);
+			this.phase.set(boardId, event.phase);
+		} else if (event.type === 'warning') r.warn({text: `${boardId}: ${event.warning.text}`});
+		else if (event.type === 'result') {
+			const res = event.result;
+			if (r.mode === 'json') r.event({event: 'board-result', boardId, ok: res.ok, ...res.fields, ...(res.error ? {error: res.error} : {})});
+			else r.info(`${boardId}  ${res.ok ? 'done' : 'FAILED'}: ${res.ok ? res.summary.split('\n')[0] : res.error?.message}${r.mode === 'tty' ? '\x07' : ''}`);
+		}
+	}
+
+	skipped(boardId: string, reason: string): void {
+		if (this.reporter.mode === 'json') this.reporter.event({event: 'board-skipped', boardId, reason});
+		else this.reporter.info(`${boardId}  skipped: ${reason}`);
 	}
 }
 
@@ -60,8 +91,13 @@ export async function runCliJob<Data>(reporter: Reporter, start: (listener: JobL
 			job?.answer(q.id, /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no');
 		});
 	};
+	const fleet = new FleetLines(reporter);
 	const listener = (event: JobEvent) => {
 		switch (event.type) {
+			case 'fleet':
+				return fleet.event(event.boardId, event.event);
+			case 'board-skipped':
+				return fleet.skipped(event.boardId, event.reason);
 			case 'progress':
 				return reporter.progress(event);
 			case 'info':

@@ -3,6 +3,7 @@ import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
 import {cliInteraction, runCliJob} from '../cli/run-job.js';
 import {openBoardSource} from '../devices/board-source.js';
+import {UsageError} from '../errors.js';
 import {parseAddress} from '../jobs/address.js';
 import {startFlashJob} from '../jobs/flash-job.js';
 import {requireFile, waitMs} from './args.js';
@@ -24,9 +25,14 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 		unprotect: flags.unprotect,
 		waitMs: waitMs(flags),
 	};
+	if (flags.onConnect && flags.device) throw new UsageError('--on-connect flashes every board that is plugged in; --device names one. Use one or the other.');
 	const source = await openBoardSource(flags);
 	let touched = false;
 	try {
+		if (flags.onConnect) {
+			const {startOnConnectJob} = await import('../jobs/on-connect-job.js');
+			return await runCliJob(reporter, (listener) => startOnConnectJob({source, interaction: cliInteraction(flags)}, {...request, count: flags.count}, listener));
+		}
 		return await runCliJob(reporter, (listener) =>
 			startFlashJob({source, interaction: cliInteraction(flags), trace: flags.verbose ? usbTracer(process.stderr) : undefined}, request, (event) => {
 				if (event.type === 'progress' && (event.phase === 'erase' || event.phase === 'write' || event.phase === 'unprotect')) touched = true;

@@ -91,8 +91,25 @@ export class JobRun<Data> {
 		this.open.clear();
 	}
 
+	private stops = 0;
+	private readonly onRepeatedStop: Array<() => void> = [];
+
+	/** How many times stop() was called (flash on connect treats the second one harder). */
+	get stopCount(): number {
+		return this.stops;
+	}
+
+	/** Called on every stop() after the first. */
+	onStopAgain(listener: () => void): void {
+		this.onRepeatedStop.push(listener);
+	}
+
 	stop(): void {
-		if (this.stopped) return;
+		this.stops++;
+		if (this.stops > 1) {
+			for (const l of this.onRepeatedStop) l();
+			return;
+		}
 		this.controller.abort();
 		this.closeQuestions();
 	}
