@@ -48,15 +48,23 @@ export interface RunOptions {
 export function runCommand(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
 	const timeoutMs = options.timeoutMs ?? 60_000;
 	return new Promise((resolvePromise, reject) => {
-		const child = spawn(file, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd});
+		// Its own process group: a timeout ends the command's children too, not only the command.
+		const child = spawn(file, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, detached: true});
+		const killGroup = (signal: NodeJS.Signals) => {
+			try {
+				process.kill(-child.pid!, signal);
+			} catch {
+				// the group is gone already
+			}
+		};
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
-			child.kill('SIGTERM');
-			// The harness forwards SIGTERM to its command; whatever still stands after 5 s is killed.
-			setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+			killGroup('SIGTERM');
+			// Whatever still stands after 5 s is killed.
+			setTimeout(() => killGroup('SIGKILL'), 5000).unref();
 			reject(new Error(`${file} timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
 		}, timeoutMs);
 		child.on('error', (error) => {

@@ -1048,7 +1048,7 @@ def board_specs(p, args):
                 'on-disconnect': args.on_disconnect, 'unplugged': args.start_unplugged,
                 'bus': str(args.bus)}
     if not args.board:
-        spec = dict(defaults, port='1', serial=args.serial)
+        spec = {**defaults, 'port': '1', 'serial': args.serial}
         spec['flash-in'], spec['flash-out'] = args.flash_in, args.flash_out
         specs = [spec]
     else:
@@ -1058,7 +1058,7 @@ def board_specs(p, args):
         specs = []
         for i, text in enumerate(args.board):
             try:
-                spec = dict(defaults, port=str(i + 1), **parse_board_spec(text))
+                spec = {**defaults, 'port': str(i + 1), **parse_board_spec(text)}
             except ValueError as e:
                 p.error(str(e))
             specs.append(spec)
