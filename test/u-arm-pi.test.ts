@@ -11,6 +11,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {before, describe, test, type TestContext} from 'node:test';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
+import {buildDfuFile} from '../source/firmware/dfu-file.js';
 import {armNode, armRequired, installPacked, pathWith, type Installed, type PiArch} from './helpers/arm-node.js';
 import {tempFiles} from './helpers/temp-files.js';
 import {describe as describeRun, runCommand, runHarness, skipReason} from './helpers/usb-harness.js';
@@ -20,6 +21,10 @@ const flashSize = 1024 * 1024;
 const segments = betaflightLikeImage();
 const files = tempFiles('u-arm-pi-');
 const hexPath = files.write('bf.hex', toIntelHex(segments));
+// A .dfu's suffix CRC takes zlib.crc32 where Node has it (20.15+) and the table otherwise, which is
+// the path armv7l's Node 20.11 takes.
+const dfuPath = files.write('bf.dfu', buildDfuFile(segments));
+const expectedSegments = segments.map((s) => ({address: s.address, length: s.data.length, sha256: createHash('sha256').update(s.data).digest('hex')}));
 
 // What the installed package loads on each: process.arch, and the prebuilds folder of usb and
 // serialport (node-gyp-build picks armv7 over armv6 in linux-arm by the CPU it runs on).
@@ -107,18 +112,21 @@ for (const pi of pis) {
 			assert.equal(boards[1]!.fc?.variant, 'BTFL');
 		});
 
-		test('inspect reads a Betaflight-like HEX: segments, hashes and ident', {timeout: 180_000}, async (t) => {
+		test('inspect reads a Betaflight-like HEX (segments, hashes, ident) and the same image as .dfu', {timeout: 180_000}, async (t) => {
 			const app = cli(t);
 			if (!app) return;
 			const inspect = await runCommand(app.bin, ['inspect', hexPath, '--json'], {env: env(), timeoutMs: 120_000});
 			assert.equal(inspect.code, 0, describeRun(inspect));
 			const result = lastJson(inspect.stdout);
 			assert.equal(result.format, 'hex');
-			assert.deepEqual(
-				result.segments,
-				segments.map((s) => ({address: s.address, length: s.data.length, sha256: createHash('sha256').update(s.data).digest('hex')})),
-			);
+			assert.deepEqual(result.segments, expectedSegments);
 			assert.deepEqual(result.ident, {flavour: 'Betaflight', target: 'STM32F405', version: '4.5.1', date: 'Nov 24 2026'});
+
+			const dfu = await runCommand(app.bin, ['inspect', dfuPath, '--json'], {env: env(), timeoutMs: 120_000});
+			assert.equal(dfu.code, 0, describeRun(dfu));
+			const dfuResult = lastJson(dfu.stdout);
+			assert.equal(dfuResult.format, 'dfu');
+			assert.deepEqual(dfuResult.segments, expectedSegments);
 		});
 
 		test('flash through libusb under umockdev; x86 dfu-util reads the board back', {skip: skipReason, timeout: 300_000}, async (t) => {
