@@ -1,5 +1,7 @@
 // Opening a serial port: a timeout on open, the errors a pilot meets mapped to what to do next, and
-// SerialLink, an open port that speaks bytes and closes promptly.
+// SerialLink, an open port that speaks bytes and closes promptly. Link is what the flight-controller
+// code (MSP, the CLI, settings) needs from any byte pipe, so the same code drives a real port, a
+// PTY (fc-sitl) and an emulated flight controller in-process.
 import {errorText, FcflashError, PermissionError} from '../errors.js';
 import type {HintId} from '../hints.js';
 import type {MspTransport} from './msp.js';
@@ -58,8 +60,20 @@ export function serialOpenError(error: unknown, path: string): FcflashError {
 	return new FcflashError(p.message, p.exitCode, p.hint);
 }
 
+/** An open byte link to a flight controller. */
+export interface Link extends MspTransport {
+	/** The port path (or an emulated board's name), for messages. */
+	readonly path: string;
+	/** True once the other end went away (the FC rebooted, the cable was pulled) or close() ran. */
+	readonly closed: boolean;
+	/** Resolves true when the link closed within `ms`, false otherwise. */
+	waitClosed(ms: number): Promise<boolean>;
+	/** Idempotent; resolves even when the other end never confirms. */
+	close(): Promise<void>;
+}
+
 /** An open serial port speaking bytes; closes promptly and idempotently. */
-export class SerialLink implements MspTransport {
+export class SerialLink implements Link {
 	private closedFlag = false;
 	private closing?: Promise<void>;
 	private readonly closeWaiters = new Set<() => void>();

@@ -25,6 +25,8 @@ export interface FakeFcOptions {
 	targetName?: string;
 	boardName?: string;
 	manufacturerId?: string;
+	/** MSP_UID as the CLI prints it (24 hex digits); absent: MSP_UID is refused. */
+	mcuId?: string;
 	/** false: a port that never answers MSP (a GPS, a silent board). */
 	msp?: boolean;
 	/** The firmware honours MSP_SET_REBOOT's type byte (Betaflight since about API 1.41; never INAV). */
@@ -76,7 +78,7 @@ export class FakeFc {
 	reboot?: FakeReboot;
 	readonly rebooted: Promise<FakeReboot>;
 	private resolveReboot!: (r: FakeReboot) => void;
-	private readonly options: Required<Omit<FakeFcOptions, 'onReboot' | 'boardName' | 'manufacturerId'>> & FakeFcOptions;
+	private readonly options: Required<Omit<FakeFcOptions, 'onReboot' | 'boardName' | 'manufacturerId' | 'mcuId'>> & FakeFcOptions;
 	private socat?: ChildProcess;
 	private port?: SerialPort;
 	private state: 'idle' | 'header-M' | 'header-dir' | 'len' | 'cmd' | 'payload' | 'checksum' = 'idle';
@@ -98,6 +100,7 @@ export class FakeFc {
 			cli: options.cli ?? true,
 			boardName: options.boardName,
 			manufacturerId: options.manufacturerId,
+			mcuId: options.mcuId,
 			onReboot: options.onReboot,
 		};
 		this.fcPath = join(dir, 'ttyFC');
@@ -241,6 +244,14 @@ export class FakeFc {
 					3, // MCU type
 					1, // configuration state
 				];
+				return this.send(reply(cmd, body));
+			}
+			case 160: {
+				if (!o.mcuId) return this.send(reply(cmd, [], '!'));
+				// Three u32, little-endian, from the printed hex words.
+				const words = o.mcuId.match(/.{8}/g)!.map((w) => Number.parseInt(w, 16));
+				const body = Buffer.alloc(12);
+				words.forEach((w, i) => body.writeUInt32LE(w, i * 4));
 				return this.send(reply(cmd, body));
 			}
 			case 68: {
