@@ -1,4 +1,5 @@
-// An emulated flight controller on one end of a PTY pair (socat), for tests of the serial side.
+// An emulated flight controller on one end of a PTY pair (socat), for tests of the serial side, and
+// (at the end) in-process stand-ins: the emulated Betaflight on its own flash, a scripted port.
 // It answers MSP v1 like Betaflight 4.5 (or INAV, or old Betaflight, by options): API_VERSION,
 // FC_VARIANT, FC_VERSION, BOARD_INFO; it reboots into "DFU" on MSP_SET_REBOOT(1), on the reboot
 // character 'R', or on the CLI ('#' enters it, `dfu` / `bl` leave for the bootloader). Rebooting
@@ -12,6 +13,8 @@ import {existsSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {SerialPort} from 'serialport';
+import {EmulatedLink, type FirmwarePort} from '../../source/emulator/fc-link.js';
+import {EmulatedFlightController, type EmulatedFirmware, type RebootTarget} from '../../source/emulator/fc-firmware.js';
 
 export type FakeVariant = 'BTFL' | 'INAV' | 'CLFL' | 'EMUF';
 
@@ -304,4 +307,55 @@ export class FakeFc {
 		await this.shutdown();
 		rmSync(this.dir, {recursive: true, force: true});
 	}
+}
+
+// ---- In-process stand-ins for a flight controller's port (no socat) ---------------------------
+
+
+/** Betaflight 4.5.6 as the SITL build reports it (its MCU id is 0, 1, 2). */
+export const sitl456: EmulatedFirmware = {version: '4.5.6', target: 'SITL', boardId: 'SITL', apiVersion: '1.46', date: 'Dec  1 2026', time: '08:26:41', revision: ''};
+export const sitl2026: EmulatedFirmware = {version: '2026.12.0-alpha', target: 'SITL', boardId: 'SITL', apiVersion: '1.49', date: 'Dec  1 2026', time: '08:04:59', revision: 'norevision'};
+
+/**
+ * An emulated flight controller on its own 512 KiB flash (config sector at 0x4000) that reboots
+ * at once: after a reboot into the firmware it boots again and can be opened; `reboots` records them.
+ */
+export function emulatedFc(firmware: EmulatedFirmware = sitl456, options: {maxChunk?: number; flash?: Uint8Array; uid?: [number, number, number]} = {}) {
+	const reboots: RebootTarget[] = [];
+	const flash = options.flash ?? new Uint8Array(512 * 1024).fill(0xff);
+	const fc = new EmulatedFlightController({
+		flash,
+		area: {offset: 0x4000, size: 0x4000},
+		uid: options.uid ?? [0, 1, 2],
+		firmware,
+		maxChunk: options.maxChunk,
+		onReboot: (target) => {
+			reboots.push(target);
+			if (target === 'firmware') fc.boot();
+		},
+	});
+	return {fc, flash, reboots, open: () => fc.open('emu:ttyACM0')};
+}
+
+/** A port whose "firmware" is a function of each line the host sends (`#` alone is a line too). */
+export function scriptedLink(answer: (line: string, say: (text: string) => void) => void, path = 'script:ttyACM0'): EmulatedLink {
+	let buffer = '';
+	const port: FirmwarePort = {
+		onHostBytes(bytes) {
+			buffer += bytes.toString('latin1');
+			if (buffer === '#') {
+				buffer = '';
+				return answer('#', say);
+			}
+			let nl: number;
+			while ((nl = buffer.indexOf('\n')) >= 0) {
+				const line = buffer.slice(0, nl);
+				buffer = buffer.slice(nl + 1);
+				answer(line, say);
+			}
+		},
+	};
+	const link = new EmulatedLink(path, port);
+	const say = (text: string) => setImmediate(() => link.deliver(Buffer.from(text, 'latin1')));
+	return link;
 }
