@@ -1,5 +1,6 @@
 // The emulated Betaflight CLI: line editing with echo, the `# ` prompt and the commands a settings
-// backup and restore use, with the texts the real firmware prints (checked against a transcript of
+// backup and restore use (set, get, profiles, feature, aux, serial, map, diff, dump, defaults,
+// batch, save, exit, bl), with the texts the real firmware prints (checked against a transcript of
 // the 4.5.6 SITL build, test/fixtures/betaflight-4.5.6-cli.txt). It edits a working copy of the
 // config; `save` hands it to the firmware to write and reboot, `exit` drops it.
 import {DEFAULT_AUX, DEFAULT_MAP, defaultConfig, defaultSerial, scopeKey, type Dialect, type FcConfig, type Scope, type SettingDef} from './fc-settings.js';
@@ -95,7 +96,8 @@ export class EmulatedCli {
 		aux: (args) => this.aux(args),
 		serial: (args) => this.serial(args),
 		map: (args) => this.map(args),
-		diff: (args) => this.host.print(this.diff(/\ball\b/i.test(args))),
+		diff: (args) => this.host.print(this.render(/\ball\b/i.test(args), true)),
+		dump: (args) => this.host.print(this.render(/\ball\b/i.test(args), false)),
 		defaults: (args) => this.defaults(args),
 		save: () => this.save(),
 		exit: () => {
@@ -314,9 +316,11 @@ export class EmulatedCli {
 
 	private save() {
 		if (this.batchActive && this.batchError) {
-			// Betaflight refuses to save a batch that had errors, until `batch end` acknowledges them.
+			// Betaflight refuses to save a batch that had errors; the refusal itself counts as the
+			// warning (a `batch end` after it says "ended" without an error), as does `batch end`.
 			this.host.print(`###ERROR IN save: ERRORS WERE DETECTED - PLEASE REVIEW BEFORE CONTINUING###${CRLF}`);
 			this.host.print(`###ERROR IN save: PLEASE FIX ERRORS THEN 'SAVE'###${CRLF}`);
+			this.batchError = false;
 			return;
 		}
 		this.host.print(`${CRLF}# saving${CRLF}`);
@@ -325,10 +329,10 @@ export class EmulatedCli {
 		return this.stop('firmware');
 	}
 
-	// ---- diff ----------------------------------------------------------------------------------
+	// ---- diff and dump ---------------------------------------------------------------------------
 
-	/** `diff` / `diff all`, laid out as Betaflight prints them. */
-	private diff(all: boolean): string {
+	/** `diff` / `diff all` (only what differs from the defaults) and `dump` / `dump all` (everything). */
+	private render(all: boolean, diff: boolean): string {
 		const d = this.host.dialect;
 		const c = this.config;
 		const out: string[] = [];
@@ -342,46 +346,54 @@ export class EmulatedCli {
 		out.push(`# ${this.host.ident}${CRLF}`);
 		hash('start the command batch');
 		out.push(`batch start${CRLF}`);
-		if (all) {
+		if (all && diff) {
 			hash('reset configuration to default settings');
 			out.push(`defaults nosave${CRLF}`);
 		}
 		out.push(CRLF);
-		if (all) out.push(`mcu_id ${this.host.mcuId}${CRLF}signature ${CRLF}`);
+		if (!diff) out.push(`board_name ${CRLF}manufacturer_id ${CRLF}`);
+		if (all || !diff) out.push(`mcu_id ${this.host.mcuId}${CRLF}signature ${CRLF}`);
 		const craft = c.values.master?.craft_name;
-		if (craft) hash(`name: ${craft}`);
+		if (craft || !diff) hash(`name: ${craft ?? '-'}`);
 		const defaults = d.defaultFeatures;
-		section('feature', [
-			...d.features.filter((f) => defaults.includes(f) && !c.features.includes(f)).map((f) => `feature -${f}`),
-			...d.features.filter((f) => !defaults.includes(f) && c.features.includes(f)).map((f) => `feature ${f}`),
-		]);
+		section(
+			'feature',
+			diff
+				? [
+						...d.features.filter((f) => defaults.includes(f) && !c.features.includes(f)).map((f) => `feature -${f}`),
+						...d.features.filter((f) => !defaults.includes(f) && c.features.includes(f)).map((f) => `feature ${f}`),
+					]
+				: [...d.features.map((f) => `feature -${f}`), ...d.features.filter((f) => c.features.includes(f)).map((f) => `feature ${f}`)],
+		);
 		section(
 			'serial',
-			d.serialPorts.filter((id) => c.serial[id] !== defaultSerial(id)).map((id) => `serial ${this.portName(id)} ${c.serial[id]}`),
+			d.serialPorts.filter((id) => !diff || c.serial[id] !== defaultSerial(id)).map((id) => `serial ${this.portName(id)} ${c.serial[id]}`),
 		);
-		section('map', c.map !== DEFAULT_MAP ? [`map ${c.map}`] : []);
+		section('map', !diff || c.map !== DEFAULT_MAP ? [`map ${c.map}`] : []);
 		section(
 			'aux',
-			c.aux.flatMap((v, i) => (v === DEFAULT_AUX ? [] : [`aux ${i} ${v}`])),
+			c.aux.flatMap((v, i) => (diff && v === DEFAULT_AUX ? [] : [`aux ${i} ${v}`])),
 		);
 		const sets = (scope: Scope, index: number) =>
-			d.settings.filter((s) => s.scope === scope && c.values[scopeKey(scope, index)]?.[s.name] !== undefined).map((s) => `set ${s.name} = ${c.values[scopeKey(scope, index)]![s.name]}`);
+			d.settings
+				.filter((s) => s.scope === scope && (!diff || c.values[scopeKey(scope, index)]?.[s.name] !== undefined))
+				.map((s) => `set ${s.name} = ${c.values[scopeKey(scope, index)]?.[s.name] ?? s.default}`);
 		section('master', sets('master', 0));
 		const profiles = (scope: Scope, current: number) => {
-			const indexes = all ? [...Array(this.counts(scope)).keys()] : [current];
+			const indexes = all || !diff ? [...Array(this.counts(scope)).keys()] : [current];
 			for (const i of indexes) {
 				out.push(`${CRLF}${scope} ${i}${CRLF}`);
 				section(`${scope} ${i}`, sets(scope, i));
 			}
 		};
 		profiles('profile', c.profile);
-		if (all) {
+		if (all || !diff) {
 			hash('restore original profile selection');
 			out.push(`profile ${c.profile}${CRLF}`);
 		}
 		profiles('rateprofile', c.rateProfile);
 		if (d.batteryProfiles) profiles('battery_profile', c.batteryProfile);
-		if (all) {
+		if (all || !diff) {
 			hash('restore original rateprofile selection');
 			out.push(`rateprofile ${c.rateProfile}${CRLF}`);
 			if (d.batteryProfiles) {

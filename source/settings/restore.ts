@@ -83,7 +83,8 @@ export async function restoreSettings(link: Link, backupText: string, options: R
 			if (signal?.aborted) throw new CancelledError();
 			changed = true;
 			const reply = await session.run(step.text);
-			if (reply.errors.length) rejected.push({line: step.text, message: reply.errors.join('; ')});
+			// `batch end` only repeats that earlier lines failed (each is reported with its own line).
+			if (reply.errors.length && !/^batch end$/i.test(step.text)) rejected.push({line: step.text, message: reply.errors.join('; ')});
 			else if (step.setting) applied++;
 			done++;
 			progress();

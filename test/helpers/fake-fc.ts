@@ -317,8 +317,8 @@ export const sitl456: EmulatedFirmware = {version: '4.5.6', target: 'SITL', boar
 export const sitl2026: EmulatedFirmware = {version: '2026.12.0-alpha', target: 'SITL', boardId: 'SITL', apiVersion: '1.49', date: 'Dec  1 2026', time: '08:04:59', revision: 'norevision'};
 
 /**
- * An emulated flight controller on its own 512 KiB flash (config sector at 0x4000) that reboots
- * at once: after a reboot into the firmware it boots again and can be opened; `reboots` records them.
+ * An emulated flight controller on its own 512 KiB flash (config sector at 0x4000) that boots again
+ * at once after any reboot (as if it left the bootloader straight away); `reboots` records them.
  */
 export function emulatedFc(firmware: EmulatedFirmware = sitl456, options: {maxChunk?: number; flash?: Uint8Array; uid?: [number, number, number]} = {}) {
 	const reboots: RebootTarget[] = [];
@@ -331,7 +331,7 @@ export function emulatedFc(firmware: EmulatedFirmware = sitl456, options: {maxCh
 		maxChunk: options.maxChunk,
 		onReboot: (target) => {
 			reboots.push(target);
-			if (target === 'firmware') fc.boot();
+			fc.boot();
 		},
 	});
 	return {fc, flash, reboots, open: () => fc.open('emu:ttyACM0')};
