@@ -347,6 +347,45 @@ test('EBUSY or a held lock on open: hint busy; listing shows the problem instead
 	await source.close();
 });
 
+test('a port whose device node vanishes without a close event counts as closed, and is let go', async () => {
+	// serialport retries at once when a read returns 0 bytes, which is what a hung-up tty returns:
+	// a hangup during a read never reaches its poller, so no 'close' comes. The node going away does.
+	const dir = mkdtempSync(join(tmpdir(), 'vanish-'));
+	const path = join(dir, 'ttyACM0');
+	writeFileSync(path, '');
+	let closedByLink = 0;
+	const events = new EventEmitter();
+	const port: PortLike = {
+		isOpen: true,
+		open: (cb) => cb(null),
+		write: () => true,
+		drain: (cb) => cb(null),
+		close: (cb) => {
+			closedByLink++;
+			cb?.(null);
+		},
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any
+		on: (event: string, listener: (...args: any[]) => void) => events.on(event, listener),
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any
+		off: (event: string, listener: (...args: any[]) => void) => events.off(event, listener),
+	};
+	try {
+		const link = await openSerial(path, {createPort: () => port});
+		assert.equal(link.closed, false);
+		const gone = link.waitClosed(3000);
+		rmSync(path);
+		const started = performance.now();
+		assert.equal(await gone, true);
+		assert.ok(performance.now() - started < 1000);
+		assert.equal(link.closed, true);
+		assert.equal(closedByLink, 1, 'the serialport was closed, which ends its read loop');
+		await link.close();
+		assert.equal(closedByLink, 1);
+	} finally {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
+
 test('an open that never completes times out instead of hanging', async () => {
 	const never: PortFactory = () => ({
 		isOpen: false,

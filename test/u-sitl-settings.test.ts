@@ -85,12 +85,13 @@ test('Betaflight 4.5.6: set + save, back up, reset with defaults, restore, every
 		assert.deepEqual(await gets(sitl, ['p_roll', 'craft_name']), {p_roll: '45', craft_name: '-'});
 
 		const progress: number[] = [];
-		const report = await restoreSettings(await openPort(sitl.port), backup.text, {
+		const restoreLink = await openPort(sitl.port);
+		const report = await restoreSettings(restoreLink, backup.text, {
 			file: backup.file,
 			reopen: () => openPort(sitl.port),
 			board: identity,
 			onProgress: (p) => progress.push(p.done),
-		});
+		}).finally(() => restoreLink.close());
 		assert.deepEqual(report.rejected, []);
 		assert.deepEqual(report.remaining, []);
 		assert.equal(report.saved, true);
@@ -131,7 +132,7 @@ test('upgrade 4.5.6 -> 2026.12.0-alpha: back up, bl, 2026.12 starts on defaults,
 		assert.deepEqual(checkRunningFirmware(running, {flavour: 'Betaflight', target: 'SITL', version: '2026.12.0-alpha', date: 'Dec 1 2026', raw: ''}), {matches: true});
 		assert.equal(checkRunningFirmware(running, {flavour: 'Betaflight', target: 'SITL', version: '4.5.6', date: 'Dec 1 2026', raw: ''}).matches, false);
 
-		const report = await restoreSettings(after, backup.text, {file: backup.file, reopen: () => openPort(sitl.port), board: running});
+		const report = await restoreSettings(after, backup.text, {file: backup.file, reopen: () => openPort(sitl.port), board: running}).finally(() => after.close());
 		assert.equal(report.saved, true);
 		// The firmware's own messages, the arming-critical line first.
 		assert.deepEqual(report.rejected, [

@@ -2,6 +2,7 @@
 // SerialLink, an open port that speaks bytes and closes promptly. Link is what the flight-controller
 // code (MSP, the CLI, settings) needs from any byte pipe, so the same code drives a real port, a
 // PTY (fc-sitl) and an emulated flight controller in-process.
+import {existsSync} from 'node:fs';
 import {errorText, FcflashError, PermissionError} from '../errors.js';
 import type {HintId} from '../hints.js';
 import type {MspTransport} from './msp.js';
@@ -72,20 +73,40 @@ export interface Link extends MspTransport {
 	close(): Promise<void>;
 }
 
-/** An open serial port speaking bytes; closes promptly and idempotently. */
+/** How often an open port checks that its device node is still there. */
+const NODE_CHECK_MS = 200;
+
+/**
+ * An open serial port speaking bytes; closes promptly and idempotently. A port whose device node
+ * (/dev/ttyACM0, a PTY's link) disappears is closed too: serialport's read loop retries at once on a
+ * 0-byte read, which is what a hung-up tty returns, so a hangup that lands during a read never
+ * reaches its poller, no 'close' comes, and the loop would spin until the port is closed.
+ */
 export class SerialLink implements Link {
 	private closedFlag = false;
 	private closing?: Promise<void>;
 	private readonly closeWaiters = new Set<() => void>();
+	private readonly nodeCheck?: NodeJS.Timeout;
 	lastError?: Error;
 
 	constructor(readonly path: string, private readonly port: PortLike) {
 		port.on('error', (error) => (this.lastError = error));
-		port.on('close', () => {
-			this.closedFlag = true;
-			for (const w of this.closeWaiters) w();
-			this.closeWaiters.clear();
-		});
+		port.on('close', () => this.markClosed());
+		if (path.startsWith('/') && existsSync(path)) {
+			this.nodeCheck = setInterval(() => {
+				if (existsSync(path)) return;
+				this.markClosed();
+				void this.close();
+			}, NODE_CHECK_MS);
+			this.nodeCheck.unref();
+		}
+	}
+
+	private markClosed() {
+		clearInterval(this.nodeCheck);
+		this.closedFlag = true;
+		for (const w of this.closeWaiters) w();
+		this.closeWaiters.clear();
 	}
 
 	get closed() {
@@ -125,8 +146,9 @@ export class SerialLink implements Link {
 
 	close(): Promise<void> {
 		if (this.closing) return this.closing;
+		clearInterval(this.nodeCheck);
 		this.closing = new Promise<void>((resolve) => {
-			if (this.closed) return resolve();
+			if (!this.port.isOpen) return resolve();
 			const timer = setTimeout(resolve, 1000); // a vanished device may never confirm
 			try {
 				this.port.close(() => {

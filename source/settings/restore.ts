@@ -26,7 +26,8 @@ export interface RestoreOptions {
 	file: string;
 	/**
 	 * The port again after `save` rebooted the board: the caller waits for it to come back
-	 * (matchReturnedPort) and opens it.
+	 * (matchReturnedPort) and opens it; the restore closes it. The link given to restoreSettings
+	 * stays the caller's to close (after a restore the board has closed it from its side).
 	 */
 	reopen: () => Promise<Link>;
 	/** Restore a backup taken from another MCU id. */
@@ -164,12 +165,16 @@ async function checkAfterSave(backup: ParsedSettings, options: RestoreOptions, c
 			}),
 		]);
 		clearTimeout(timer);
-		const check = await CliSession.enter(link, cli);
 		try {
-			const {values} = await readBoardValues(check, backup.assignments);
-			return differing(backup.assignments, values).map((a) => a.text);
+			const check = await CliSession.enter(link, cli);
+			try {
+				const {values} = await readBoardValues(check, backup.assignments);
+				return differing(backup.assignments, values).map((a) => a.text);
+			} finally {
+				await leave(check);
+			}
 		} finally {
-			await leave(check);
+			await link.close(); // opened here, so closed here (the caller closes the link it gave)
 		}
 	} catch (error) {
 		throw new FcflashError(
