@@ -4,7 +4,6 @@
 // MSP_SET_REBOOT(1) as the DFU board.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {setTimeout as sleep} from 'node:timers/promises';
 import {CliSession} from '../source/devices/fc-cli.js';
 import {identifyLink} from '../source/devices/fc-identify.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
@@ -13,20 +12,11 @@ import {EmulatedUsbDevice, profiles} from '../source/emulator/index.js';
 import {runFlashJob} from '../source/flash-job.js';
 import {makeImage} from '../source/firmware/image.js';
 import {betaflightLikeImage} from '../scripts/synthetic-firmware.js';
-import {emulatedFc, sitl2026} from './helpers/fake-fc.js';
+import {emulatedFc, sitl2026, until} from './helpers/fake-fc.js';
 
 const F722 = profiles.stm32f722.serialNumber;
 const opts = {timeout: 30_000};
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v !== undefined) return v;
-		if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-		await sleep(10);
-	}
-}
 
 const serialBoard = (source: SimulatedSource) => until('the F722 as a flight controller', async () => (await source.list()).find((b): b is SerialBoard => b.kind === 'serial' && b.id === F722));
 const dfuBoard = (source: SimulatedSource) => until('the F722 in DFU', async () => (await source.list()).find((b): b is DfuBoard => b.kind === 'dfu' && b.id === F722));

@@ -6,7 +6,6 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
 import {CliSession} from '../source/devices/fc-cli.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
 import type {Link} from '../source/devices/serial-link.js';
@@ -21,21 +20,13 @@ import {parseSettings} from '../source/settings/diff-text.js';
 import {matchReturnedPort} from '../source/settings/port-return.js';
 import {restoreSettings} from '../source/settings/restore.js';
 import {betaflightLikeImage} from '../scripts/synthetic-firmware.js';
+import {until} from './helpers/fake-fc.js';
 import {tempFiles} from './helpers/temp-files.js';
 
 const F722 = profiles.stm32f722.serialNumber;
 const temp = tempFiles('fcflash-roundtrip-');
 const opts = {timeout: 60_000};
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v !== undefined) return v;
-		if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await sleep(10);
-	}
-}
 
 /** The F722's port once it is back (matched as the lead's waiting loop will), opened. */
 async function reopen(source: SimulatedSource, before: SerialBoard): Promise<Link> {

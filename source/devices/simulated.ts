@@ -14,10 +14,10 @@ import {EmulatedLink} from '../emulator/fc-link.js';
 import {findIdent} from '../firmware/ident.js';
 import {describeChip, bootloaderVersion} from '../dfu/target.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
-import {FcflashError, UsageError} from '../errors.js';
+import {UsageError} from '../errors.js';
 import {identifyLink} from './fc-identify.js';
 import {rebootLinkToDfu} from './fc-reboot.js';
-import type {Link} from './serial-link.js';
+import {serialOpenError, type Link} from './serial-link.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 
@@ -253,14 +253,14 @@ export class SimulatedSource implements BoardSource {
 	/** An in-process link to the emulated firmware; one at a time, like a locked serial port. */
 	async openLink(board: SerialBoard): Promise<Link> {
 		const sim = this.find(board.id);
-		if (!sim || sim.mode !== 'app') throw new FcflashError(`${board.port} is gone (the board was unplugged or rebooted).`, 3, 'fc-port-gone');
+		// The same errors a real port gives (serial-link.ts): gone, or busy.
+		if (!sim || sim.mode !== 'app') throw serialOpenError(Object.assign(new Error('ENOENT'), {code: 'ENOENT'}), board.port);
 		// A board running firmware the emulation does not speak: the port opens and says nothing.
 		if (!sim.app) return new EmulatedLink(sim.port, {onHostBytes: () => {}});
 		try {
 			return sim.app.open(sim.port);
 		} catch (error) {
-			const busy = (error as NodeJS.ErrnoException).code === 'EBUSY';
-			throw new FcflashError(busy ? `${sim.port} is in use by another program (a Configurator, ModemManager, a terminal).` : `${sim.port} is gone (the board is rebooting).`, busy ? 1 : 3, busy ? 'busy' : 'fc-port-gone');
+			throw serialOpenError(error, sim.port);
 		}
 	}
 

@@ -359,3 +359,14 @@ export function scriptedLink(answer: (line: string, say: (text: string) => void)
 	const say = (text: string) => setImmediate(() => link.deliver(Buffer.from(text, 'latin1')));
 	return link;
 }
+
+/** Poll `fn` until it gives a value (emulated boards come and go on timers). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined) return v;
+		if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
