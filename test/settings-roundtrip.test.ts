@@ -11,6 +11,7 @@ import {SimulatedSource} from '../source/devices/simulated.js';
 import type {Link} from '../source/devices/serial-link.js';
 import type {DfuBoard, SerialBoard} from '../source/devices/types.js';
 import {profiles} from '../source/emulator/index.js';
+import {EmulatedLink} from '../source/emulator/fc-link.js';
 import {CliPortGoneError, FcflashError, OtherBoardError, RestoreInterruptedError, SettingsVariantError} from '../source/errors.js';
 import {runFlashJob} from '../source/flash-job.js';
 import {makeImage} from '../source/firmware/image.js';
@@ -278,6 +279,30 @@ test('Ctrl-C during the replay: interrupted (exit 130), the half-restore dropped
 		assert.equal(error.exitCode, 130);
 		assert.match(error.message, /stopped at line 4 of \d+: interrupted/);
 		assert.deepEqual(await gets(source, 'p_roll'), ['30'], 'the board was left with exit: nothing of the replay kept');
+	} finally {
+		await source.close();
+	}
+});
+
+test('right after save the old port is still listed: the dying link is dropped and the port opened again', opts, async () => {
+	const source = new SimulatedSource('', {timeScale: 0});
+	try {
+		await tuned(source);
+		const {backup, board} = await backUp(source);
+		await withCli(source, (s) => s.run('set p_roll = 30'), 'save');
+		let reopens = 0;
+		const report = await restoreSettings(await reopen(source, board), backup.text, {
+			file: backup.file,
+			reopen: async () => {
+				if (++reopens > 1) return reopen(source, board);
+				// The first answer is the old port, gone as soon as it is used.
+				const stale = new EmulatedLink(board.port, {onHostBytes: () => stale.hangUp()});
+				return stale;
+			},
+		});
+		assert.equal(reopens, 2);
+		assert.equal(report.saved, true);
+		assert.deepEqual(report.remaining, []);
 	} finally {
 		await source.close();
 	}

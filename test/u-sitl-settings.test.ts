@@ -11,7 +11,7 @@ import {backupSettings} from '../source/settings/backup.js';
 import {diffSettings} from '../source/settings/compare.js';
 import {checkRunningFirmware} from '../source/settings/firmware-check.js';
 import {restoreSettings} from '../source/settings/restore.js';
-import {openPort, sitlSkip, startSitl, type Sitl} from './helpers/sitl.js';
+import {portGone, sitlSkip, startSitl, type Sitl} from './helpers/sitl.js';
 import {tempFiles} from './helpers/temp-files.js';
 
 const skip = sitlSkip();
@@ -20,16 +20,17 @@ const MCU = '000000000000000100000002';
 
 /** Enter the CLI on a fresh link, run lines (each must be accepted), then save or exit. */
 async function cli(sitl: Sitl, lines: string[], end: 'save' | 'exit' = 'exit') {
-	const s = await CliSession.enter(await openPort(sitl.port));
+	const s = await CliSession.enter(await sitl.open());
 	for (const line of lines) assert.deepEqual((await s.run(line)).errors, [], line);
 	const reply = end === 'save' ? await s.save() : await s.exit();
 	assert.equal(reply.closed, true, `${end} rebooted the firmware`);
 	await s.link.close();
+	await portGone(sitl.port);
 }
 
 /** Values read with `get`; a `profile N` / `rateprofile N` entry switches context first. */
 async function gets(sitl: Sitl, names: string[]): Promise<Record<string, string | undefined>> {
-	const s = await CliSession.enter(await openPort(sitl.port));
+	const s = await CliSession.enter(await sitl.open());
 	const out: Record<string, string | undefined> = {};
 	let context = '';
 	for (const n of names) {
@@ -40,6 +41,7 @@ async function gets(sitl: Sitl, names: string[]): Promise<Record<string, string 
 	}
 	await s.exit();
 	await s.link.close();
+	await portGone(sitl.port);
 	return out;
 }
 
@@ -64,7 +66,7 @@ test('Betaflight 4.5.6: set + save, back up, reset with defaults, restore, every
 	try {
 		await cli(sitl, tune, 'save');
 
-		const link = await openPort(sitl.port);
+		const link = await sitl.open();
 		const identity = await identifyLink(link);
 		assert.equal(identity?.variant, 'BTFL');
 		assert.equal(identity?.version, '4.5.6');
@@ -73,25 +75,28 @@ test('Betaflight 4.5.6: set + save, back up, reset with defaults, restore, every
 		const backup = await backupSettings(session, {identity, dataHome: join(temp.dir, 'a'), now: new Date('2026-12-01T08:15:00Z')});
 		await session.exit();
 		await link.close();
+		await portGone(sitl.port);
 		assert.equal(backup.file, join(temp.dir, 'a', 'fcflash-tui', 'backups', MCU, '20261201T081500Z-BTFL-4.5.6.txt'));
 		assert.deepEqual(backup.board, {variant: 'BTFL', version: '4.5.6', target: 'SITL', mcuId: MCU});
 		const text = readFileSync(backup.file, 'utf8');
 		for (const line of ['set p_roll = 52', 'set craft_name = My Quad', 'aux 0 0 0 1700 2100 0 0', 'feature -AIRMODE', 'set i_roll = 91', 'set roll_rc_rate = 110']) assert.ok(text.includes(`\n${line}\n`), line);
 
 		// `defaults` resets, saves and reboots: the board is back on its defaults.
-		const reset = await CliSession.enter(await openPort(sitl.port));
+		const reset = await CliSession.enter(await sitl.open());
 		assert.equal((await reset.runUntilGone('defaults')).closed, true);
 		await reset.link.close();
+		await portGone(sitl.port);
 		assert.deepEqual(await gets(sitl, ['p_roll', 'craft_name']), {p_roll: '45', craft_name: '-'});
 
 		const progress: number[] = [];
-		const restoreLink = await openPort(sitl.port);
+		const restoreLink = await sitl.open();
 		const report = await restoreSettings(restoreLink, backup.text, {
 			file: backup.file,
-			reopen: () => openPort(sitl.port),
+			reopen: () => sitl.open(),
 			board: identity,
 			onProgress: (p) => progress.push(p.done),
 		}).finally(() => restoreLink.close());
+		await portGone(sitl.port); // the restore ends with exit
 		assert.deepEqual(report.rejected, []);
 		assert.deepEqual(report.remaining, []);
 		assert.equal(report.saved, true);
@@ -99,7 +104,7 @@ test('Betaflight 4.5.6: set + save, back up, reset with defaults, restore, every
 		assert.equal(progress.at(-1), progress.length - 1);
 		assert.deepEqual(await gets(sitl, names), tuned);
 
-		const s = await CliSession.enter(await openPort(sitl.port));
+		const s = await CliSession.enter(await sitl.open());
 		assert.deepEqual(await diffSettings(backup.text, s), {same: true, onlyInFile: [], onlyOnBoard: []});
 		await s.exit();
 		await s.link.close();
@@ -117,22 +122,24 @@ test('upgrade 4.5.6 -> 2026.12.0-alpha: back up, bl, 2026.12 starts on defaults,
 		await cli(sitl, [...tune, 'set d_min_roll = 35', 'serial 1 64 115200 57600 0 115200'], 'save');
 
 		// Backup and the reboot into the bootloader in one CLI session, as the flash job does.
-		const link = await openPort(sitl.port);
+		const link = await sitl.open();
 		const identity = await identifyLink(link);
 		const session = await CliSession.enter(link);
 		const backup = await backupSettings(session, {identity, dataHome: join(temp.dir, 'b')});
 		assert.ok(backup.text.includes('\nset d_min_roll = 35\n'));
 		await session.enterBootloader(identity?.variant);
 		await link.close();
+		await portGone(sitl.port);
 
 		// fc-sitl "flashes" 2026.12 while the port is gone: it comes back running it, on defaults.
-		const after = await openPort(sitl.port);
+		const after = await sitl.open();
 		const running = await identifyLink(after);
 		assert.equal(running?.version, '2026.12.0-alpha');
 		assert.deepEqual(checkRunningFirmware(running, {flavour: 'Betaflight', target: 'SITL', version: '2026.12.0-alpha', date: 'Dec 1 2026', raw: ''}), {matches: true});
 		assert.equal(checkRunningFirmware(running, {flavour: 'Betaflight', target: 'SITL', version: '4.5.6', date: 'Dec 1 2026', raw: ''}).matches, false);
 
-		const report = await restoreSettings(after, backup.text, {file: backup.file, reopen: () => openPort(sitl.port), board: running}).finally(() => after.close());
+		const report = await restoreSettings(after, backup.text, {file: backup.file, reopen: () => sitl.open(), board: running}).finally(() => after.close());
+		await portGone(sitl.port);
 		assert.equal(report.saved, true);
 		// The firmware's own messages, the arming-critical line first.
 		assert.deepEqual(report.rejected, [
@@ -143,7 +150,7 @@ test('upgrade 4.5.6 -> 2026.12.0-alpha: back up, bl, 2026.12 starts on defaults,
 		assert.ok(report.remaining.includes('serial 1 64 115200 57600 0 115200'), report.remaining.join(' | '));
 		// Everything else is on 2026.12 now.
 		assert.deepEqual(await gets(sitl, names), tuned);
-		const aux = await CliSession.enter(await openPort(sitl.port));
+		const aux = await CliSession.enter(await sitl.open());
 		assert.equal((await aux.run('aux')).lines[0], 'aux 0 0 0 1700 2100 0 0');
 		await aux.exit();
 		await aux.link.close();

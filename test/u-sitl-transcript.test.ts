@@ -4,14 +4,14 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync, writeFileSync} from 'node:fs';
-import {formatTranscript, openPort, parseTranscript, recordTranscript, sitlSkip, startSitl, transcriptFile, transcriptScript} from './helpers/sitl.js';
+import {formatTranscript, parseTranscript, portGone, recordTranscript, sitlSkip, startSitl, transcriptFile, transcriptScript} from './helpers/sitl.js';
 
 const skip = sitlSkip();
 
 test('real Betaflight 4.5.6 answers the transcript script exactly as the fixture records', {skip, timeout: 120_000}, async () => {
 	const sitl = await startSitl({firmware: '4.5.6'});
 	try {
-		const got = await recordTranscript(() => openPort(sitl.port), transcriptScript);
+		const got = await recordTranscript(() => sitl.open(), transcriptScript, () => portGone(sitl.port));
 		if (process.env.FCFLASH_RECORD_TRANSCRIPT === '1') {
 			writeFileSync(
 				transcriptFile,

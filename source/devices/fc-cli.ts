@@ -249,10 +249,10 @@ export class CliSession {
 		if (this.link.closed) throw new CliPortGoneError(this.port, during);
 		try {
 			await this.link.write(Buffer.from(text, 'latin1'));
-		} catch (error) {
+		} catch {
+			// EIO, "cannot drain": a port that cannot take bytes is a port that went away.
 			if (how.rebooting) return;
-			if (this.link.closed) throw new CliPortGoneError(this.port, during);
-			throw error;
+			throw new CliPortGoneError(this.port, during);
 		}
 	}
 

@@ -13,6 +13,7 @@ import {CancelledError, CliPortGoneError, CliTimeoutError, FcflashError, OtherBo
 import {differing, readBoardValues} from './board-values.js';
 import {parseIdentComment, parseSettings, settingId, type ParsedSettings} from './diff-text.js';
 import {orderRejected, planRestore} from './restore-plan.js';
+import {sleep} from '../sleep.js';
 
 export interface RestoreProgress {
 	phase: 'restore';
@@ -153,28 +154,41 @@ async function leave(session: CliSession) {
 	}
 }
 
-/** After the save reboot: the port again, and every backed-up value checked with `get`. */
+/**
+ * After the save reboot: the port again, and every backed-up value checked with `get`. Right after
+ * a reboot the old port can still be listed for a moment (udev, fc-sitl remove it a little later):
+ * a link that dies while entering the CLI is opened again while time is left.
+ */
 async function checkAfterSave(backup: ParsedSettings, options: RestoreOptions, cli: CliSessionOptions): Promise<string[]> {
 	const ms = options.reopenTimeoutMs ?? 20_000;
+	const deadline = performance.now() + ms;
 	let timer: NodeJS.Timeout | undefined;
+	const timeout = () =>
+		new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new Error(`the port did not come back within ${Math.round(ms / 1000)} s`)), Math.max(0, deadline - performance.now()));
+		});
 	try {
-		const link = await Promise.race([
-			options.reopen(),
-			new Promise<never>((_, reject) => {
-				timer = setTimeout(() => reject(new Error(`the port did not come back within ${Math.round(ms / 1000)} s`)), ms);
-			}),
-		]);
-		clearTimeout(timer);
-		try {
-			const check = await CliSession.enter(link, cli);
+		for (;;) {
+			const link = await Promise.race([options.reopen(), timeout()]);
+			clearTimeout(timer);
 			try {
-				const {values} = await readBoardValues(check, backup.assignments);
-				return differing(backup.assignments, values).map((a) => a.text);
+				let check: CliSession;
+				try {
+					check = await CliSession.enter(link, cli);
+				} catch (error) {
+					if (!(error instanceof CliPortGoneError) || performance.now() > deadline) throw error;
+					await sleep(200);
+					continue; // the port that was still there was the old one
+				}
+				try {
+					const {values} = await readBoardValues(check, backup.assignments);
+					return differing(backup.assignments, values).map((a) => a.text);
+				} finally {
+					await leave(check);
+				}
 			} finally {
-				await leave(check);
+				await link.close(); // opened here, so closed here (the caller closes the link it gave)
 			}
-		} finally {
-			await link.close(); // opened here, so closed here (the caller closes the link it gave)
 		}
 	} catch (error) {
 		throw new FcflashError(

@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {CliSession} from '../../source/devices/fc-cli.js';
+import {MspCommand, mspRequest} from '../../source/devices/msp.js';
 import {openSerial, type Link, type SerialLink} from '../../source/devices/serial-link.js';
 import {sleep} from '../../source/sleep.js';
 import {hasTool} from './tools.js';
@@ -39,6 +40,16 @@ export interface Sitl {
 	/** The flight controller's serial port (a PTY). */
 	port: string;
 	state: string;
+	/**
+	 * The port, opened, with the firmware answering on it. fc-sitl probes the firmware's TCP port
+	 * and then connects socat; under load socat's connection can arrive before the probe's has
+	 * closed, and the SITL then serves neither (its log: `New connection on UART1, 1`, then
+	 * `[CLS]UART1: 1,0`): the board is silent until it restarts. Then the firmware process is
+	 * restarted, as a replug, and the port opened again.
+	 */
+	open(): Promise<SerialLink>;
+	/** How many times open() had to replug the board. */
+	replugs: number;
 	/** fc-sitl's log: socat, the firmware's output, its bootloader visits. */
 	log(): string;
 	stop(): Promise<void>;
@@ -90,7 +101,39 @@ export async function startSitl(options: SitlOptions = {}): Promise<Sitl> {
 		}
 		await sleep(50);
 	}
-	return {port, state, log, stop};
+	const sitl: Sitl = {
+		port,
+		state,
+		log,
+		stop,
+		replugs: 0,
+		async open() {
+			for (let attempt = 0; ; attempt++) {
+				const link = await openPort(port);
+				if (await answers(link)) return link;
+				await link.close();
+				if (attempt === 2) throw new Error(`the SITL firmware does not answer on ${port} even after ${attempt} restarts:\n${log().slice(-2000)}`);
+				sitl.replugs++;
+				console.error(`fc-sitl: the firmware is silent on ${port} (fc-sitl's TCP probe raced socat); restarting it`);
+				for (const pid of firmwareIn(state)) process.kill(pid, 'SIGTERM');
+				await portGone(port).catch(() => undefined);
+			}
+		},
+	};
+	return sitl;
+}
+
+/** Does the firmware answer MSP_API_VERSION on this link (twice asked)? */
+async function answers(link: Link): Promise<boolean> {
+	for (let i = 0; i < 2; i++) {
+		try {
+			await mspRequest(link, MspCommand.apiVersion, [], {timeoutMs: 500});
+			return true;
+		} catch {
+			if (link.closed) return false;
+		}
+	}
+	return false;
 }
 
 /** The firmware processes running in a state folder (their working directory). */
@@ -123,7 +166,11 @@ export async function openPort(path: string, timeoutMs = 15_000): Promise<Serial
 	}
 }
 
-/** Wait until the PTY is gone (the firmware rebooted). */
+/**
+ * Wait until the PTY is gone (the firmware rebooted). Call it as soon as a reboot closed the link:
+ * fc-sitl removes the port a moment after the firmware exits, and opening it in that moment gets
+ * the dying one.
+ */
 export async function portGone(path: string, timeoutMs = 10_000): Promise<void> {
 	const deadline = performance.now() + timeoutMs;
 	while (existsSync(path)) {
@@ -146,9 +193,9 @@ const REBOOTS = /^(save|exit|bl|defaults)$/i;
 
 /**
  * Run a script of CLI lines and record each answer. `open` gives a link to the board (again after a
- * reboot). A line `#` enters the CLI.
+ * reboot, once `afterReboot` says the old port is gone). A line `#` enters the CLI.
  */
-export async function recordTranscript(open: () => Promise<Link>, script: readonly string[]): Promise<Exchange[]> {
+export async function recordTranscript(open: () => Promise<Link>, script: readonly string[], afterReboot?: () => Promise<void>): Promise<Exchange[]> {
 	const out: Exchange[] = [];
 	let session: CliSession | undefined;
 	for (const sent of script) {
@@ -164,6 +211,7 @@ export async function recordTranscript(open: () => Promise<Link>, script: readon
 		if ('closed' in reply && reply.closed) {
 			await session.link.close();
 			session = undefined;
+			await afterReboot?.();
 		}
 	}
 	if (session) {
