@@ -37,7 +37,10 @@ export type HintId =
 	| 'settings-file'
 	| 'settings-variant'
 	| 'restore-other-board'
-	| 'restore-interrupted';
+	| 'restore-interrupted'
+	| 'no-firmware'
+	| 'wrong-firmware'
+	| 'settings-rejected';
 
 export interface Hint {
 	title: string;
@@ -214,6 +217,22 @@ export const hints: Record<HintId, Hint> = {
 		text:
 			'A restore keeps nothing until its final `save`, so the board is on the settings it had before (its defaults after an upgrade). ' +
 			'Reconnect the board and run `fcflash-tui settings restore FILE` to replay the whole file.',
+	},
+	'no-firmware': {
+		title: 'The new firmware did not come back',
+		text:
+			'The image was written and verified, but the flight controller\'s serial port did not appear after the start. Unplug and plug the board in again (without BOOT); ' +
+			'if it comes back in DFU, the image may not be for this board. A blank-looking board can always be flashed again in DFU.',
+	},
+	'wrong-firmware': {
+		title: 'The board runs something else',
+		text: 'After the flash the board reports another firmware, version or target than the image: check the file is the one you meant and flash again.',
+	},
+	'settings-rejected': {
+		title: 'Settings the new firmware refused',
+		text:
+			'An upgrade can rename or remove settings (4.5\'s d_min_* is d_max_* in 2025.12 and later). Check each refused line in the Configurator; ' +
+			'the full backup is kept in the file named above.',
 	},
 };
 

@@ -81,7 +81,7 @@ describe('--help', () => {
 		}
 		for (const flag of cliFlagsForTests()) {
 			const kebab = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-			const shown = flag === 'verify' || flag === 'reboot' ? `--no-${kebab}` : `--${kebab}`;
+			const shown = flag === 'verify' || flag === 'reboot' || flag === 'keepSettings' ? `--no-${kebab}` : `--${kebab}`;
 			assert.ok(r.stdout.includes(shown), `help mentions ${shown}`);
 		}
 		assert.match(r.stdout, /"read" for backup/);
@@ -393,7 +393,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 	it('answering n: exit 5 and nothing written (the state file is not created)', () => {
 		const state = join(dir, 'pty-n.bin');
 		const r = inPty('n', state);
-		assert.match(r.stdout, /Board: +STM32F722\/F7X2 \(512 KiB\) \(206A37813153\)\r?\nFile: +.*\r?\nErase: +at most \d+ sectors.*\r?\nThen: +write .*\r?\nFlash it\? \[y\/N\]/);
+		assert.match(r.stdout, /Board: +STM32F722\/F7X2 \(512 KiB\) \(206A37813153\)\r?\nFile: +.*\r?\nErase: +at most \d+ sectors.*\r?\nThen: +write .*\r?\nwarning: The board is in DFU, so its settings cannot be backed up first.*\r?\nFlash it\? \[y\/N\]/);
 		assert.equal(r.status, 5, r.stdout);
 		assert.match(r.stdout, /nothing was written/);
 		assert.ok(!existsSync(state), 'state file not created');

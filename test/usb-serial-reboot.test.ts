@@ -34,16 +34,19 @@ test('flash --device PORT reboots the FC over MSP and flashes the DFU board that
 		const wrapper = `printf '%s' "$EMULATED_USB_CONTROL" > '${controlNote}'; exec "$@"`;
 		const run = await runHarness(
 			['--profile', 'stm32f405', '--time-scale', '0', '--start-unplugged', '--flash-out', join(dir, 'after.bin')],
-			['/bin/sh', '-c', wrapper, 'sh', process.execPath, cli, 'flash', hexPath, '--device', fc.hostPath, '--yes', '--json'],
+			['/bin/sh', '-c', wrapper, 'sh', process.execPath, cli, 'flash', hexPath, '--device', fc.hostPath, '--yes', '--json', '--no-keep-settings'],
 			90_000,
 		);
-		assert.equal(run.code, 0, describe(run));
+		// This fake FC does not come back after the flash (its PTY is gone for good): the flash is
+		// verified, but without its firmware back on the named port the job is a failure, not "ok".
+		assert.equal(run.code, 1, describe(run));
 		const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 		const phases = [...new Set(events.filter((e) => e.event === 'progress').map((e) => e.phase))];
-		assert.deepEqual(phases, ['reboot', 'wait', 'erase', 'write', 'verify', 'leave']);
+		assert.deepEqual(phases, ['reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware']);
 		const result = events.at(-1);
-		assert.equal(result.ok, true);
-		assert.equal(result.verified, true);
+		assert.equal(result.ok, false);
+		assert.equal(result.error.hintId, 'no-firmware');
+		assert.match(result.error.message, /did not come back as a flight controller/);
 		// The FC saw MSP identification and the reboot-into-ROM request.
 		assert.equal(fc.reboot?.method, 'msp');
 		assert.equal(fc.reboot?.mode, 1);

@@ -29,6 +29,8 @@ export const help = `
     --simulate=P1,P2     one emulated board per entry; PROFILE:fc runs Betaflight on a serial port
     --simulate-arrival MS  entry k of --simulate appears k x MS after start (flash on connect)
     --simulate-state F   keep the emulated board's flash in file F between runs
+    --no-keep-settings   flash: do not back up and restore a flight controller's settings
+    --out FILE           settings backup: write the backup to FILE instead of the backup folder
     --on-connect         flash: flash every fitting board that is present or plugged in, several at once
     --count N            flash --on-connect: stop after N boards were tried (flashed or failed)
     --rewrite            flash: erase and write every sector the image touches (no read-back first)
@@ -84,6 +86,8 @@ export const cliFlags = {
 	force: {type: 'boolean', default: false},
 	rewrite: {type: 'boolean', default: false},
 	onConnect: {type: 'boolean', default: false},
+	keepSettings: {type: 'boolean', default: true},
+	out: {type: 'string'},
 	count: {type: 'number'},
 	wait: {type: 'number'},
 	firmware: {type: 'string'},

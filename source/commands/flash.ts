@@ -24,6 +24,8 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 		force: flags.force,
 		unprotect: flags.unprotect,
 		waitMs: waitMs(flags),
+		keepSettings: flags.keepSettings,
+		rewrite: flags.rewrite,
 	};
 	if (flags.onConnect && flags.device) throw new UsageError('--on-connect flashes every board that is plugged in; --device names one. Use one or the other.');
 	const source = await openBoardSource(flags);

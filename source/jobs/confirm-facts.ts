@@ -28,11 +28,15 @@ export function eraseSummary(board: Board, image: FirmwareImage, options: {fullE
 	return `at most ${n} sector${n === 1 ? '' : 's'}, ${formatBytes(plan.eraseBytes)} (${hex32(first.start)}-${hex32(last.start + last.size - 1)}); the rest is kept${readBack}`;
 }
 
-export function flashSteps(board: Board, image: FirmwareImage, options: {verify?: boolean; reboot?: boolean}): string[] {
+export function flashSteps(board: Board, image: FirmwareImage, options: {verify?: boolean; keepSettings?: boolean}): string[] {
 	const steps: string[] = [];
+	const keep = board.kind === 'serial' && options.keepSettings !== false;
+	if (keep) steps.push('back up its settings');
 	if (board.kind === 'serial') steps.push('reboot it into DFU');
 	steps.push(`write ${formatBytes(image.bytes)}`);
 	steps.push(options.verify === false ? 'no verify' : 'verify');
 	steps.push('start the firmware');
+	if (board.kind === 'serial') steps.push('check it runs the new firmware');
+	if (keep) steps.push('restore its settings');
 	return steps;
 }

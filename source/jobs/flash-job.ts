@@ -6,7 +6,7 @@ import {readUnprotect} from '../dfu/dfuse.js';
 import {flashImage, type FlashResult} from '../dfu/flash.js';
 import {planFlash} from '../dfu/plan.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
-import type {Board, BoardSource, DfuBoard} from '../devices/types.js';
+import type {Board, BoardSource, DfuBoard, SerialBoard} from '../devices/types.js';
 import {CancelledError, DeclinedError, ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import type {FirmwareImage} from '../firmware/image.js';
@@ -14,10 +14,12 @@ import {formatBytes, formatDuration} from '../format.js';
 import {Locks} from './locks.js';
 import {eraseSummary, flashSteps, planFor} from './confirm-facts.js';
 import {startJob, type JobRun} from './job.js';
-import {rebootIntoDfu, waitForDfu} from './reboot.js';
+import {awaitDfu, dfuBoardIds, rebootIntoDfu, waitForDfu} from './reboot.js';
+import {backupAndReboot, BackupFailedError, FirmwareNotBackError, firmwareFacts, firmwareWaitMs, restoreAfterFlash, sameVariant, serialPorts, waitForFirmware} from './keep-settings.js';
+import type {BackupResult} from '../settings/backup.js';
 import {deviceFacts, isUartBridge, resolveBoard} from './resolve.js';
 import {boardNameMismatch, mcuMismatch, usbIdMismatch} from './target-check.js';
-import type {BoardState, ConfirmFacts, FlashReport, FlashRequest, Job, JobContext, JobListener, Reply} from './types.js';
+import type {BoardState, ConfirmFacts, FlashReport, FlashRequest, Job, JobContext, JobListener, JobPhase, Reply} from './types.js';
 
 export class TargetMismatchError extends FcflashError {
 	override name = 'TargetMismatchError';
@@ -25,6 +27,9 @@ export class TargetMismatchError extends FcflashError {
 		super(`${detail} Nothing was written. ${how}`, ExitCode.usage, 'target-mismatch');
 	}
 }
+
+/** A board flashed from DFU is looked for this long after leave (finding it is a bonus, not a test). */
+const lookAfterDfuMs = 3000;
 
 /** A read-unprotect wipes the chip and resets it; the ROM comes back after the mass erase (8-32 s). */
 const unprotectWaitMs = 40_000;
@@ -73,7 +78,13 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 			'boot-button',
 		);
 	}
-	run.emit({type: 'phases', phases: [...(board.kind === 'serial' ? (['reboot', 'wait'] as const) : []), 'erase', 'write', ...(request.verify === false ? [] : (['verify'] as const)), 'leave']});
+	// Settings are kept by default for a flight controller running its firmware (CONTRACT).
+	const keep = board.kind === 'serial' && request.keepSettings !== false;
+	const phases: JobPhase[] = [];
+	if (board.kind === 'serial') phases.push(...(keep ? (['backup'] as const) : []), 'reboot', 'wait');
+	phases.push('erase', 'write', ...(request.verify === false ? [] : (['verify'] as const)), 'leave');
+	if (board.kind === 'serial') phases.push('firmware', ...(keep ? (['restore'] as const) : []));
+	run.emit({type: 'phases', phases});
 
 	const locks = new Locks();
 	try {
@@ -82,6 +93,11 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		planFor(board, image);
 		const mismatch = [mcuMismatch(image, board), usbIdMismatch(image, board)].filter(Boolean).join(' ') || undefined;
 		const nameWarning = boardNameMismatch(image, board);
+		// Said on the confirmation only: a board in DFU has no settings to read.
+		const dfuNote =
+			board.kind === 'dfu' && image.ident
+				? [{text: 'The board is in DFU, so its settings cannot be backed up first: if the image is another version than it runs, they may be reset. To keep them, start its firmware (s on the device list, or fcflash-tui leave) and flash it from its serial port.'}]
+				: [];
 		if (nameWarning) run.warn({text: nameWarning, hint: 'target-mismatch'});
 		if (mismatch && request.force) run.warn({text: `${mismatch} Flashing anyway (forced).`, hint: 'target-mismatch'});
 		const requires = mismatch && !request.force ? 'force' : 'yes';
@@ -93,8 +109,8 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 				file: image.file,
 				image,
 				erase: eraseSummary(board, image, request),
-				steps: flashSteps(board, image, request),
-				warnings: [...run.warnings],
+				steps: flashSteps(board, image, {...request, keepSettings: keep}),
+				warnings: [...run.warnings, ...dfuNote],
 				...(mismatch ? {mismatch} : {}),
 			};
 			const reply = await run.ask({kind: 'confirm', facts, requires});
@@ -107,14 +123,22 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		// Time from here: the pilot's time at the prompt is not the flash's.
 		const started = performance.now();
 		let dfu: DfuBoard;
+		let backup: BackupResult | undefined;
 		if (board.kind === 'serial') {
-			dfu = await rebootIntoDfu(run, source, board, {baud: request.baud, waitMs: request.waitMs});
+			const before = await dfuBoardIds(source);
+			if (keep) backup = await backupFirst(run, context, board);
+			if (backup) {
+				report.settings = {backup: backup.file, restored: false, applied: 0, rejected: [], remaining: []};
+				dfu = await awaitDfu(run, source, board, before, request.waitMs);
+			} else dfu = await rebootIntoDfu(run, source, board, {baud: request.baud, waitMs: request.waitMs});
 			setState('in-dfu');
 			report.dfu = dfu;
 			run.emit({type: 'board', board: dfu});
 			await locks.take(dfu);
 		} else dfu = board;
 		run.fields = {...run.fields, device: deviceFacts(dfu)};
+		// The ports present while it is in DFU: the one that comes back after the flash is new.
+		const portsWhileAway = await serialPorts(source);
 
 		const result = await flashBoard(run, context, request, dfu, image, setState);
 		report.dfu = report.dfu ?? dfu;
@@ -124,8 +148,9 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		report.verified = result.verified;
 		report.left = result.left;
 		report.recoveries = result.recoveries;
-		report.durationMs = Math.round(performance.now() - started);
 		setState(result.left ? 'running' : 'written');
+		if (result.left) await afterLeave(run, context, request, board, dfu, image, backup, portsWhileAway, report);
+		report.durationMs = Math.round(performance.now() - started);
 		const fields = {
 			...run.fields,
 			erase: report.erase,
@@ -134,6 +159,8 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 			verified: result.verified,
 			durationMs: report.durationMs,
 			recoveries: result.recoveries,
+			settings: report.settings ?? null,
+			firmware: report.firmware ?? null,
 			boardState: report.boardState,
 			warnings: run.warnings.map((w) => w.text),
 		};
@@ -142,6 +169,67 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		run.fields = {...run.fields, boardState: report.boardState};
 		locks.release();
 	}
+}
+
+/** Back up before the reboot; when that fails, only the TUI's user can choose to go on without. */
+async function backupFirst(run: JobRun<FlashReport>, context: JobContext, board: SerialBoard): Promise<BackupResult | undefined> {
+	try {
+		return await backupAndReboot(run, context.source, board);
+	} catch (error) {
+		if (!(error instanceof BackupFailedError) || context.interaction !== 'full') throw error;
+		const reply = await run.ask({kind: 'continue-without-backup', reason: error.message});
+		if (reply !== 'yes' && reply !== 'force') throw error;
+		run.warn({text: 'Flashed without a settings backup (chosen after the backup failed): set the board up again if its settings were reset.'});
+		// The backup's clean-up restarted the firmware (`exit`): wait for its port, then reboot as usual.
+		return undefined;
+	}
+}
+
+/**
+ * After the firmware was started: wait for the flight controller's port, prove it runs the image,
+ * and restore the settings. A board that was in DFU from the start is looked for too, but not
+ * finding it is no failure there (it may have no USB serial port at all).
+ */
+async function afterLeave(
+	run: JobRun<FlashReport>,
+	context: JobContext,
+	request: FlashRequest,
+	board: Board,
+	dfu: DfuBoard,
+	image: FirmwareImage,
+	backup: BackupResult | undefined,
+	portsWhileAway: Set<string>,
+	report: FlashReport,
+) {
+	const fromSerial = board.kind === 'serial';
+	if (!fromSerial && !image.ident) return;
+	const before = fromSerial
+		? {port: board.port, usbPath: board.usbPath, serialNumber: board.serialNumber, namedPath: board.vendorId === 0}
+		: {port: '', usbPath: dfu.usbPath, serialNumber: dfu.serialNumber};
+	const back = await waitForFirmware(run, context.source, before, portsWhileAway, fromSerial ? firmwareWaitMs : lookAfterDfuMs);
+	if (!back) {
+		if (!fromSerial) return;
+		report.firmware = {matchesImage: false};
+		throw new FirmwareNotBackError(
+			`The image is on the board and its firmware was started, but ${board.port} did not come back as a flight controller within ${firmwareWaitMs / 1000} s.` +
+				(backup ? ` Its settings are in ${backup.file}: restore them with fcflash-tui settings restore FILE once it runs.` : ''),
+			ExitCode.failed,
+			'no-firmware',
+		);
+	}
+	const {facts, problem} = firmwareFacts(back, image);
+	report.firmware = facts;
+	if (problem) throw new FirmwareNotBackError(`${problem}${backup ? ` The settings backup is in ${backup.file}.` : ''}`, ExitCode.failed, 'wrong-firmware');
+	if (!image.ident) run.warn({text: 'The image carries no identification string, so what the board runs now cannot be compared with it.'});
+	if (!backup) return;
+	if (!sameVariant(backup, image)) {
+		run.warn({text: `The backup is of ${backup.board.variant} and the new firmware is ${image.ident?.flavour}: settings are not replayed across firmwares. The backup is in ${backup.file}.`});
+		return;
+	}
+	const restored = await restoreAfterFlash(run, context.source, back, backup, before);
+	report.settings = {backup: backup.file, restored: restored.saved || restored.alreadyHeld, applied: restored.applied, rejected: restored.rejected, remaining: restored.remaining};
+	for (const r of restored.rejected) run.warn({text: `Not restored: ${r.line} (${r.message})`, hint: 'settings-rejected'});
+	void request;
 }
 
 async function open(source: BoardSource, board: DfuBoard, context: JobContext): Promise<DfuTarget> {

@@ -129,7 +129,9 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 				message: result.error?.message,
 				backup: result.data?.settings?.backup ?? null,
 			});
-			wake();
+			// What it left behind is looked at now, not at the next hotplug event (a board back in
+			// DFU while its job still owned it sends no new event).
+			context.source.list().then(onBoards, () => wake());
 		});
 	};
 	const onBoards = (boards: Board[]) => {

@@ -65,11 +65,20 @@ export async function rebootIntoDfu(run: JobRun<unknown>, source: BoardSource, b
 	if (!source.rebootToDfu) {
 		throw new FcflashError('This board source cannot reboot flight controllers: put the board in DFU by holding BOOT while plugging it in.', ExitCode.failed, 'boot-button');
 	}
-	const waitMs = options.waitMs ?? defaultWaitMs;
 	const before = new Set(dfuBoards(await source.list()).map((b) => b.id));
 	run.progress('reboot', 0, 1);
 	await source.rebootToDfu(board, {baud: options.baud, onInfo: (line) => run.info(line)});
 	run.progress('reboot', 1, 1);
+	return awaitDfu(run, source, board, before, options.waitMs);
+}
+
+/** The DFU boards present now, so that a rebooted flight controller is the new one. */
+export async function dfuBoardIds(source: BoardSource): Promise<Set<string>> {
+	return new Set(dfuBoards(await source.list()).map((b) => b.id));
+}
+
+/** After the reboot request (MSP, `R`, or the CLI's `bl`): wait for the board in DFU. */
+export async function awaitDfu(run: JobRun<unknown>, source: BoardSource, board: SerialBoard, before: ReadonlySet<string>, waitMs = defaultWaitMs): Promise<DfuBoard> {
 	const dfu = await waitForDfu(run, source, {serialNumber: board.serialNumber, usbPath: board.usbPath, before}, {waitMs});
 	if (run.stopped) throw new CancelledError('Interrupted while waiting for the DFU board: the flight controller may be in its bootloader now (nothing was written). Flash again, or unplug and replug it to start its firmware.');
 	if (!dfu) {

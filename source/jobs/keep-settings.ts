@@ -1,0 +1,148 @@
+// The parts of a flash that keep a pilot's quad as it was: back up the settings over the flight
+// controller's CLI and reboot it into DFU from there (one reboot, not two); after the flash, wait
+// for its serial port to come back, prove it runs the flashed firmware, and restore the settings.
+import {CliSession} from '../devices/fc-cli.js';
+import type {Link} from '../devices/serial-link.js';
+import type {Board, BoardSource, SerialBoard} from '../devices/types.js';
+import {CancelledError, ExitCode, FcflashError, errorText} from '../errors.js';
+import type {FirmwareImage} from '../firmware/image.js';
+import {backupSettings, type BackupResult} from '../settings/backup.js';
+import {variantOfFlavour} from '../settings/diff-text.js';
+import {checkRunningFirmware} from '../settings/firmware-check.js';
+import {matchReturnedPort, type PortBefore} from '../settings/port-return.js';
+import {restoreSettings, type RestoreReport} from '../settings/restore.js';
+import {sleep} from '../sleep.js';
+import type {JobRun} from './job.js';
+
+/** After leave, a flight controller's port comes back within a few seconds; peers give up after 10-15. */
+export const firmwareWaitMs = 15_000;
+
+export class BackupFailedError extends FcflashError {
+	override name = 'BackupFailedError';
+	constructor(port: string, reason: string, hint: FcflashError['hint']) {
+		super(`The settings backup of ${port} failed: ${reason} Nothing was flashed.`, ExitCode.failed, hint ?? 'cli-no-prompt');
+	}
+	get hintText(): string {
+		return 'The flight controller was left as it was. Check the cable and that no Configurator holds the port, then try again; or flash without keeping the settings (--no-keep-settings; TUI: turn "Keep settings" off), and set it up again afterwards.';
+	}
+}
+
+export class FirmwareNotBackError extends FcflashError {
+	override name = 'FirmwareNotBackError';
+}
+
+async function openLink(source: BoardSource, board: SerialBoard): Promise<Link> {
+	if (!source.openLink) throw new FcflashError(`${board.port}: this board source cannot open serial ports.`, ExitCode.failed, 'cli-no-prompt');
+	return source.openLink(board);
+}
+
+/**
+ * Back up the settings, then reboot into DFU from the same CLI session (`bl`, or INAV's `dfu`).
+ * Throws BackupFailedError when the backup cannot be taken, before the board was rebooted.
+ */
+export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource, board: SerialBoard): Promise<BackupResult> {
+	run.progress('backup', 0, 1);
+	let link: Link | undefined;
+	let session: CliSession | undefined;
+	let backup: BackupResult;
+	try {
+		link = await openLink(source, board);
+		session = await CliSession.enter(link, {signal: run.signal});
+		backup = await backupSettings(session, {identity: board.fc, usbSerial: board.serialNumber});
+	} catch (error) {
+		// Leave the flight controller running its firmware: a CLI left open stops MSP answering.
+		if (session && !session.gone) await session.exit().catch(() => undefined);
+		session?.detach();
+		await link?.close();
+		if (run.stopped) throw new CancelledError('Interrupted during the settings backup: nothing was flashed, no backup was written.');
+		throw new BackupFailedError(board.port, errorText(error), error instanceof FcflashError ? error.hint : undefined);
+	}
+	run.progress('backup', 1, 1);
+	run.info(`Settings saved to ${backup.file}`);
+	try {
+		run.progress('reboot', 0, 1);
+		await session.enterBootloader(board.fc?.variant);
+		run.progress('reboot', 1, 1);
+	} finally {
+		session.detach();
+		await link.close();
+	}
+	return backup;
+}
+
+/** The serial ports present now: a returning flight controller is the new one among them. */
+export async function serialPorts(source: BoardSource): Promise<Set<string>> {
+	return new Set((await source.list()).filter((b): b is SerialBoard => b.kind === 'serial').map((b) => b.port));
+}
+
+/**
+ * Wait for the flight controller's serial port to come back (the rules of settings/port-return.ts)
+ * and identify it over MSP. Undefined when it did not come back in time.
+ */
+export async function waitForFirmware(run: JobRun<unknown>, source: BoardSource, before: PortBefore, portsBefore: ReadonlySet<string>, waitMs = firmwareWaitMs): Promise<SerialBoard | undefined> {
+	const started = performance.now();
+	let second = -1;
+	for (;;) {
+		const elapsed = performance.now() - started;
+		if (Math.floor(elapsed / 1000) !== second) {
+			second = Math.floor(elapsed / 1000);
+			run.progress('firmware', 0, 1, {elapsedMs: Math.round(elapsed), expectedMs: waitMs});
+		}
+		const match = matchReturnedPort(before, await source.list(), portsBefore);
+		if (match) {
+			const fc = (await source.identify?.(match.board)) ?? match.board.fc;
+			if (fc) {
+				run.progress('firmware', 1, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: waitMs});
+				return {...match.board, fc};
+			}
+		}
+		if (run.stopped || elapsed > waitMs) return undefined;
+		await sleep(200);
+	}
+}
+
+export function firmwareFacts(board: Board | undefined, image: FirmwareImage) {
+	const fc = board?.kind === 'serial' ? board.fc : undefined;
+	const check = image.ident ? checkRunningFirmware(fc, image.ident) : undefined;
+	return {
+		facts: {variant: fc?.variant, version: fc?.version, target: fc?.target, matchesImage: check?.matches ?? false},
+		problem: check && !check.matches ? check.message : undefined,
+	};
+}
+
+/** Replay the backup onto the board that came back; the backup's own restore rules apply. */
+export async function restoreAfterFlash(
+	run: JobRun<unknown>,
+	source: BoardSource,
+	board: SerialBoard,
+	backup: BackupResult,
+	before: PortBefore,
+): Promise<RestoreReport> {
+	run.progress('restore', 0, 1);
+	const link = await openLink(source, board);
+	try {
+		return await restoreSettings(link, backup.text, {
+			file: backup.file,
+			board: board.fc,
+			signal: run.signal,
+			onInfo: (text) => run.info(text),
+			onProgress: (p) => run.progress('restore', p.done, p.total),
+			reopen: async () => {
+				// `save` reboots it: the port goes and comes back, maybe under another name.
+				const away = await serialPorts(source);
+				away.delete(board.port);
+				const back = await waitForFirmware(run, source, {...before, port: board.port}, away);
+				if (!back) throw new FirmwareNotBackError(`${board.port} did not come back after saving the settings.`, ExitCode.failed, 'fc-port-gone');
+				return openLink(source, back);
+			},
+		});
+	} finally {
+		await link.close();
+	}
+}
+
+/** Restore only into the firmware the backup came from (a BTFL backup is not replayed into INAV). */
+export function sameVariant(backup: BackupResult, image: FirmwareImage): boolean {
+	const imageVariant = variantOfFlavour(image.ident?.flavour);
+	return !imageVariant || !backup.board.variant || backup.board.variant.toUpperCase() === imageVariant;
+}
