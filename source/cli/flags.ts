@@ -11,6 +11,9 @@ export const help = `
     $ fcflash-tui backup OUT.bin           read the whole main flash into OUT.bin (via OUT.bin.tmp)
     $ fcflash-tui dfu                      reboot a serial flight controller into DFU and show it
     $ fcflash-tui leave                    start the firmware of a board in DFU (no flashing)
+    $ fcflash-tui settings backup          save a flight controller's settings (its CLI diff all)
+    $ fcflash-tui settings restore FILE    replay a settings backup onto a flight controller
+    $ fcflash-tui settings diff FILE       what differs between a backup and the flight controller
     $ fcflash-tui doctor [--json]          check USB access, udev rules, groups, ModemManager, brltty
     $ fcflash-tui udev-rules [--install]   print the udev rules (--install: write them, as root)
 
@@ -64,6 +67,8 @@ export const help = `
     $ fcflash-tui backup f405-before-update.bin --device 3276364A3030
     $ fcflash-tui dfu --device /dev/ttyACM0
     $ fcflash-tui leave
+    $ fcflash-tui settings backup --device /dev/ttyACM0
+    $ fcflash-tui settings restore ~/.local/share/fcflash-tui/backups/<mcu id>/<file>.txt --yes
     $ fcflash-tui doctor
     $ fcflash-tui udev-rules | sudo tee /etc/udev/rules.d/45-fcflash.rules
     $ sudo fcflash-tui udev-rules --install

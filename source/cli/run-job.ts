@@ -35,6 +35,8 @@ function questionText(q: Question): string {
 			return `The settings backup failed: ${q.reason}\nFlash without a backup (settings may be lost)? [y/N] `;
 		case 'restore-other-board':
 			return `The backup is from MCU ${q.backupMcuId}, this board is ${q.boardMcuId}. Restore it anyway? [y/N] `;
+		case 'confirm-restore':
+			return `Replace the settings of ${q.board.kind === 'serial' ? q.board.port : q.board.id} with ${q.file} (the board reboots)? [y/N] `;
 		case 'confirm-fleet':
 			return `Flash ${q.file} onto ${q.count ? `the next ${q.count} boards` : 'every board'} plugged in (boards it does not fit are skipped)? [y/N] `;
 	}

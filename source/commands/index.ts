@@ -13,6 +13,8 @@ export async function runOther(command: string, args: string[], flags: CliFlags,
 			return (await import('./leave.js')).leaveCommand(args, flags, reporter);
 		case 'dfu':
 			return (await import('./dfu.js')).dfuCommand(args, flags, reporter);
+		case 'settings':
+			return (await import('./settings.js')).settingsCommand(args, flags, reporter);
 		case 'doctor':
 			return (await import('./doctor.js')).doctorCommand(args, flags, reporter);
 		case 'udev-rules':

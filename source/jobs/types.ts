@@ -71,6 +71,8 @@ export type Question =
 	| {id: number; kind: 'continue-without-backup'; reason: string}
 	/** A settings restore onto a board whose MCU id differs from the backup's. */
 	| {id: number; kind: 'restore-other-board'; backupMcuId: string; boardMcuId: string}
+	/** settings restore: replace the flight controller's settings with the file's? */
+	| {id: number; kind: 'confirm-restore'; file: string; board: Board}
 	/** Flash on connect: flash this image onto every fitting board that is plugged in? */
 	| {id: number; kind: 'confirm-fleet'; file: string; image: FirmwareImage; count?: number};
 
