@@ -158,16 +158,18 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	// Waiting for boards is the job's work: keep the process alive while it waits (hotplug listeners
 	// and polls are unref'd so that other commands can exit).
 	const keepAlive = setInterval(() => {}, 1 << 30);
+	// One abort listener for the whole run: one per wake-up piled up with every change of the board
+	// list (Node's MaxListenersExceededWarning after ten).
+	const onAbort = () => wake();
+	run.signal.addEventListener('abort', onAbort, {once: true});
 	try {
 		// Run until the count is reached (or stop()), then let the running flashes finish.
 		for (;;) {
 			if (!taking() && owned.size === 0) break;
-			await new Promise<void>((resolve) => {
-				wake = resolve;
-				run.signal.addEventListener('abort', () => resolve(), {once: true});
-			});
+			await new Promise<void>((resolve) => (wake = resolve));
 		}
 	} finally {
+		run.signal.removeEventListener('abort', onAbort);
 		clearInterval(keepAlive);
 		unwatch();
 	}
