@@ -98,9 +98,11 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	const taking = () => !run.stopped && (request.count === undefined || report.tried < request.count);
 
 	let wake: () => void = () => {};
-	const skip = (key: string, board: Board, reason: string) => {
+	// `what` tells reports apart; by default the reason itself. A board seen again after its job is
+	// reported once, whatever the wording (the "came back" one counts seconds).
+	const skip = (key: string, board: Board, reason: string, what = reason) => {
 		const boardId = fleetBoardId(board);
-		const signature = `${key}|${reason}`;
+		const signature = `${key}|${what}`;
 		if (reported.has(signature)) return;
 		reported.add(signature);
 		report.boards.push({boardId, board, state: 'skipped', reason});
@@ -139,9 +141,9 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			const done = finished.get(key);
 			if (done) {
 				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
-					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
+					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`, 'seen again');
 				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {
-					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
+					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`, 'seen again');
 				}
 				continue;
 			}
