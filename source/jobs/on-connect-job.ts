@@ -190,7 +190,13 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	run.fields = {file: image.file, boards: boardsField};
 	// Nothing tried says more than "interrupted": no board was there (or none fitted).
 	if (tried.length === 0) throw new NoDeviceError(`No board was flashed. ${summary}`);
-	if (run.stopped) throw new CancelledError(`${stopHard ? 'Stopped' : 'Stopped taking boards'}. ${summary}`);
+	if (run.stopped) {
+		const stopped = new CancelledError(`${stopHard ? 'Stopped' : 'Stopped taking boards'}. ${summary}`);
+		// The usual hint (stopped at a block boundary, flash again) is true only of boards a second
+		// stop cut short; after the first, every flash that was running ran to its end.
+		if (!stopHard) throw Object.assign(stopped, {hintText: 'No flash was cut short: each board that was being flashed ran to its end. Run again to flash more boards.'});
+		throw stopped;
+	}
 	if (failed.length > 0) throw new FcflashError(summary, ExitCode.failed);
 	return {fields: {file: image.file, boards: boardsField}, summary, data: report};
 }
