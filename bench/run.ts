@@ -5,6 +5,7 @@
 //  3. Start-up of the shipped bundle: `--version`, `inspect --json`, and the TUI's first frame.
 //  4. Side by side with dfu-util through real libusb (bench/versus-dfu-util.ts), when the umockdev
 //     harness and dfu-util are installed.
+//  5. Flash on connect: four emulated boards at once against one, through libusb (bench/fleet.ts).
 import {execFileSync, spawn} from 'node:child_process';
 import {mkdtempSync, writeFileSync, existsSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -159,7 +160,7 @@ async function benchStartup() {
 	await (await import('./startup-arm.js')).benchStartupArm(cli, dir);
 }
 
-// `npm run bench -- startup versus` runs only those sections (parse, flash, startup, versus).
+// `npm run bench -- startup versus` runs only those sections (parse, flash, startup, versus, fleet).
 const only = new Set(process.argv.slice(2));
 const wanted = (section: string) => only.size === 0 || only.has(section);
 await (async () => {
@@ -168,4 +169,5 @@ await (async () => {
 	if (wanted('startup')) await benchStartup();
 	const versus = join(dirname(fileURLToPath(import.meta.url)), 'versus-dfu-util.js');
 	if (wanted('versus') && existsSync(versus)) await import(versus);
+	if (wanted('fleet')) await import('./fleet.js');
 })();

@@ -98,9 +98,11 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	const taking = () => !run.stopped && (request.count === undefined || report.tried < request.count);
 
 	let wake: () => void = () => {};
-	const skip = (key: string, board: Board, reason: string) => {
+	// `what` tells reports apart; by default the reason itself. A board seen again after its job is
+	// reported once, whatever the wording (the "came back" one counts seconds).
+	const skip = (key: string, board: Board, reason: string, what = reason) => {
 		const boardId = fleetBoardId(board);
-		const signature = `${key}|${reason}`;
+		const signature = `${key}|${what}`;
 		if (reported.has(signature)) return;
 		reported.add(signature);
 		report.boards.push({boardId, board, state: 'skipped', reason});
@@ -141,9 +143,9 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			const done = finished.get(key);
 			if (done) {
 				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
-					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
+					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`, 'seen again');
 				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {
-					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
+					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`, 'seen again');
 				}
 				continue;
 			}
@@ -160,16 +162,18 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	// Waiting for boards is the job's work: keep the process alive while it waits (hotplug listeners
 	// and polls are unref'd so that other commands can exit).
 	const keepAlive = setInterval(() => {}, 1 << 30);
+	// One abort listener for the whole run: one per wake-up piled up with every change of the board
+	// list (Node's MaxListenersExceededWarning after ten).
+	const onAbort = () => wake();
+	run.signal.addEventListener('abort', onAbort, {once: true});
 	try {
 		// Run until the count is reached (or stop()), then let the running flashes finish.
 		for (;;) {
 			if (!taking() && owned.size === 0) break;
-			await new Promise<void>((resolve) => {
-				wake = resolve;
-				run.signal.addEventListener('abort', () => resolve(), {once: true});
-			});
+			await new Promise<void>((resolve) => (wake = resolve));
 		}
 	} finally {
+		run.signal.removeEventListener('abort', onAbort);
 		clearInterval(keepAlive);
 		unwatch();
 	}
@@ -188,7 +192,13 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	run.fields = {file: image.file, boards: boardsField};
 	// Nothing tried says more than "interrupted": no board was there (or none fitted).
 	if (tried.length === 0) throw new NoDeviceError(`No board was flashed. ${summary}`);
-	if (run.stopped) throw new CancelledError(`${stopHard ? 'Stopped' : 'Stopped taking boards'}. ${summary}`);
+	if (run.stopped) {
+		const stopped = new CancelledError(`${stopHard ? 'Stopped' : 'Stopped taking boards'}. ${summary}`);
+		// The usual hint (stopped at a block boundary, flash again) is true only of boards a second
+		// stop cut short; after the first, every flash that was running ran to its end.
+		if (!stopHard) throw Object.assign(stopped, {hintText: 'No flash was cut short: each board that was being flashed ran to its end. Run again to flash more boards.'});
+		throw stopped;
+	}
 	if (failed.length > 0) throw new FcflashError(summary, ExitCode.failed);
 	return {fields: {file: image.file, boards: boardsField}, summary, data: report};
 }
