@@ -1,6 +1,7 @@
 // The parts of a flash that keep a pilot's quad as it was: back up the settings over the flight
 // controller's CLI and reboot it into DFU from there (one reboot, not two); after the flash, wait
 // for its serial port to come back, prove it runs the flashed firmware, and restore the settings.
+import {existsSync} from 'node:fs';
 import {CliSession} from '../devices/fc-cli.js';
 import type {Link} from '../devices/serial-link.js';
 import type {Board, BoardSource, SerialBoard} from '../devices/types.js';
@@ -88,7 +89,13 @@ export async function waitForFirmware(run: JobRun<unknown>, source: BoardSource,
 			second = Math.floor(elapsed / 1000);
 			run.progress('firmware', 0, 1, {elapsedMs: Math.round(elapsed), expectedMs: waitMs});
 		}
-		const match = matchReturnedPort(before, await source.list(), portsBefore);
+		const boards = await source.list();
+		// A port the user named (a PTY, a port without USB ids) is not in the listing: it is there
+		// when its path is, as resolveBoard takes it.
+		if (before.namedPath && !boards.some((b) => b.kind === 'serial' && b.port === before.port) && existsSync(before.port)) {
+			boards.push({kind: 'serial', id: before.port, port: before.port, vendorId: 0, productId: 0, name: 'serial port'});
+		}
+		const match = matchReturnedPort(before, boards, portsBefore);
 		if (match) {
 			const fc = (await source.identify?.(match.board)) ?? match.board.fc;
 			if (fc) {

@@ -32,6 +32,8 @@ for (const line of settings) await s.run(line);
 await s.save();
 await s.link.close();
 await gone();
+for (let i = 0; !existsSync(port) && i < 150; i++) await sleep(100);
+await sleep(500);
 
 // 2. The flash, as a pilot runs it.
 const flash = await new Promise<{code: number | null; stdout: string; stderr: string}>((resolve) => {
