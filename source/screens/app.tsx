@@ -9,7 +9,7 @@ import {AppStore} from './app-store.js';
 import {keysFromInk} from './keys.js';
 import type {Theme} from './theme.js';
 import {minimumSize, type TerminalSize, type TuiJobKind, type TuiServices, type TuiSettings} from './types.js';
-import {Frame, PromptContext, SizeContext, ThemeContext, type Line} from './ui.js';
+import {Frame, para, PromptContext, SizeContext, ThemeContext, type Line} from './ui.js';
 import {knownBoard} from './use-device-list-state.js';
 import {jobRunning} from './use-job-state.js';
 import {DeviceList} from './device-list.js';
@@ -54,6 +54,11 @@ export function App({app, theme}: {app: AppController; theme: Theme}) {
 	useInput((input, key) => {
 		for (const k of keysFromInk(input, key)) app.store.dispatch({type: 'key', key: k});
 	});
+	return <AppView state={state} theme={theme} />;
+}
+
+/** The screen for a state: what App renders (tests render states directly). */
+export function AppView({state, theme}: {state: AppState; theme: Theme}) {
 	return (
 		<ThemeContext.Provider value={theme}>
 			<SizeContext.Provider value={state.size}>
@@ -102,7 +107,7 @@ function CurrentScreen({state}: {state: AppState}) {
 /** Below 60x20 the screens do not fit: say so, and keep a running job's progress in view. */
 function TooSmall({state}: {state: AppState}) {
 	const {columns, rows} = state.size;
-	const body: Line[] = [{text: `The terminal is ${columns}x${rows}: fcflash-tui needs at least ${minimumSize.columns}x${minimumSize.rows}. Make it larger.`, role: 'warn'}];
+	const body: Line[] = para(`The terminal is ${columns}x${rows}: fcflash-tui needs at least ${minimumSize.columns}x${minimumSize.rows}. Make it larger.`, Math.min(columns, 100), 'warn');
 	const job = state.job;
 	if (jobRunning(job) && job.progress) {
 		body.push({text: `${jobTitles[job.kind]}: ${phaseLabels[job.progress.phase]} ${Math.floor(progressFraction(job.progress) * 100)}%`});
