@@ -14,6 +14,8 @@ import type {TuiJobKind, TuiServices} from './types.js';
 
 export const progressIntervalMs = 100;
 const factsCacheSize = 12;
+/** Files identified before a folder is shown (the newest); the others when they scroll into view. */
+export const identsWithFolder = 16;
 
 export async function readFolder(dir: string): Promise<{entries: Entry[]; error?: string}> {
 	const entries: Entry[] = [];
@@ -138,13 +140,17 @@ export class AppEffects {
 			case 'identify':
 				return this.identify(c.board);
 			case 'read-folder':
-				void readFolder(c.dir).then(({entries, error}) => {
+				void readFolder(c.dir).then(async ({entries, error}) => {
+					// The newest files are identified with the folder, so the one built for the board
+					// can be preselected before any key is handled; the rest as they scroll into view.
+					const files = entries.filter((e) => e.kind === 'file').sort((a, b) => (b.mtimeMs ?? 0) - (a.mtimeMs ?? 0));
 					const idents: PickerState['idents'] = {};
-					for (const e of entries) {
+					for (const e of files.slice(0, identsWithFolder)) idents[e.path] = await this.ident({path: e.path, key: `${e.size}:${e.mtimeMs}`});
+					for (const e of files.slice(identsWithFolder)) {
 						const hit = this.identCache.get(e.path);
-						if (hit) idents[e.path] = hit;
+						if (hit?.key === `${e.size}:${e.mtimeMs}`) idents[e.path] = hit;
 					}
-					this.dispatch({type: 'folder', seq: c.seq, dir: c.dir, entries, error, idents});
+					if (!this.closed) this.dispatch({type: 'folder', seq: c.seq, dir: c.dir, entries, error, idents});
 				});
 				return;
 			case 'read-idents':
@@ -197,6 +203,23 @@ export class AppEffects {
 				() => this.identDone(f, null),
 			);
 		});
+	}
+
+	/** One file's ident, from the cache or read now (yielding first, so a frame or key can go). */
+	private async ident(f: FileRef): Promise<{key: string; ident: IdentInfo | null}> {
+		const hit = this.identCache.get(f.path);
+		if (hit?.key === f.key) return hit;
+		await new Promise((r) => setImmediate(r));
+		let ident: IdentInfo | null = null;
+		try {
+			const id = (await this.services.loadImage(f.path, {})).ident;
+			ident = id ? {flavour: id.flavour, target: id.target, version: id.version} : null;
+		} catch {
+			ident = null;
+		}
+		const entry = {key: f.key, ident};
+		this.identCache.set(f.path, entry);
+		return entry;
 	}
 
 	private identDone(f: FileRef, ident: IdentInfo | null) {

@@ -100,8 +100,16 @@ export function world(options: {boards?: Board[]; available?: Partial<Record<Tui
 	const answer = (c: Command) => {
 		log.push(c);
 		switch (c.type) {
-			case 'read-folder':
-				return store.dispatch({type: 'folder', seq: c.seq, dir: c.dir, entries: folders[c.dir] ?? []});
+			case 'read-folder': {
+				const entries = folders[c.dir] ?? [];
+				const idents: Record<string, {key: string; ident: {flavour: string; target: string; version: string} | null}> = {};
+				for (const e of entries.filter((x) => x.kind === 'file')) {
+					const x = facts(e.path);
+					const id = x.state === 'ok' ? x.image.ident : null;
+					idents[e.path] = {key: `${e.size}:${e.mtimeMs}`, ident: id ? {flavour: id.flavour, target: id.target, version: id.version} : null};
+				}
+				return store.dispatch({type: 'folder', seq: c.seq, dir: c.dir, entries, idents});
+			}
 			case 'load-facts':
 				return store.dispatch({type: 'facts', file: c.file, facts: facts(c.file.path, c.file.address)});
 			case 'read-idents':
