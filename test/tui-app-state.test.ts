@@ -7,8 +7,7 @@ import {currentEntry} from '../source/screens/use-firmware-picker-state.js';
 import {optionsCursor} from '../source/screens/use-options-state.js';
 import {boardTitle, progressStats, wrapText} from '../source/screens/screen-text.js';
 import {knownBoard, shownBoards} from '../source/screens/use-device-list-state.js';
-import {keysFromInk, parseKeys} from '../source/screens/keys.js';
-import type {Key} from 'ink';
+import {KeyReader, parseKeys} from '../source/screens/keys.js';
 import type {ConfirmFacts, JobResult} from '../source/jobs/types.js';
 import {dfuBoard, image, keys, serialBoard, world, type World} from './helpers/tui-world.js';
 
@@ -33,17 +32,23 @@ function both(raw: string, setup: (w: World) => void = () => {}) {
 	return {burst, slow};
 }
 
-const ink = (over: Partial<Key>): Key =>
-	({upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, ...over}) as Key;
-
-test('keys: a run of plain characters in one Ink event is one key per character', () => {
-	assert.deepEqual(keysFromInk('\x7f\x7f\x7f', ink({})), [{name: 'backspace'}, {name: 'backspace'}, {name: 'backspace'}]);
-	assert.deepEqual(keysFromInk('\r\r', ink({})), [{name: 'return'}, {name: 'return'}]);
-	assert.deepEqual(keysFromInk('jq', ink({})).map((k) => k.ch), ['j', 'q']);
-	assert.deepEqual(keysFromInk('', ink({downArrow: true})), [{name: 'down'}]);
-	assert.deepEqual(keysFromInk('', ink({delete: true})), [{name: 'backspace'}], 'Ink calls \\x7f delete');
-	assert.deepEqual(keysFromInk('c', ink({ctrl: true})), [{name: 'char', ch: 'c', ctrl: true}]);
-	assert.deepEqual(parseKeys('\r\x1b[B\x1b[B\r').map((k) => k.name), ['return', 'down', 'down', 'return']);
+test('keys: every key of a chunk is its own key, in order; "Esc, Up" typed ahead is two keys', async () => {
+	const names = (raw: string) => parseKeys(raw).map((k) => (k.name === 'char' ? (k.ctrl ? `^${k.ch}` : k.ch) : k.name));
+	assert.deepEqual(names('\x7f\x7f\x7f'), ['backspace', 'backspace', 'backspace']);
+	assert.deepEqual(names('\r\x1b[B\x1b[B\r'), ['return', 'down', 'down', 'return']);
+	assert.deepEqual(names('\x1b\x1b[A'), ['escape', 'up'], 'not Alt-Up');
+	assert.deepEqual(names('\x1b\x1b'), ['escape', 'escape']);
+	assert.deepEqual(names('jq\x03'), ['j', 'q', '^c']);
+	assert.deepEqual(names('\x1b[1;5A\x1b[5~\x1bOB\x1b[H\x1b[4~'), ['up', 'pageup', 'down', 'home', 'end']);
+	// A sequence cut between two reads is completed by the next one; a lone ESC is Escape.
+	const got: string[] = [];
+	const reader = new KeyReader((ks) => got.push(...ks.map((k) => k.name)), 20);
+	reader.push('\x1b[');
+	reader.push('B\x1b');
+	assert.deepEqual(got, ['down']);
+	await new Promise((r) => setTimeout(r, 40));
+	assert.deepEqual(got, ['down', 'escape']);
+	reader.close();
 });
 
 test('bursts: Enter Down Down Enter on the device list ends on the options of the third entry, as typed slowly', () => {

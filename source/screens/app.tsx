@@ -1,12 +1,12 @@
 // The app: the store's state rendered as the current screen. One key subscription for the whole
-// app: every key Ink reads goes to the store, one key at a time (keys.ts splits runs of plain
-// characters), and the store's reducer routes it to the screen that is current at that moment.
+// app (use-keyboard.ts): every key goes to the store, one at a time, in order, and the store's
+// reducer routes it to the screen that is current at that moment.
 import {useEffect, useSyncExternalStore} from 'react';
-import {Text, useInput, useStdout} from 'ink';
+import {Text, useStdout} from 'ink';
 import {AppEffects} from './app-effects.js';
 import {initialApp, pickerContext, pickerPageRows, type AppEnv, type AppState} from './app-state.js';
 import {AppStore} from './app-store.js';
-import {keysFromInk} from './keys.js';
+import {useKeyboard} from './use-keyboard.js';
 import type {Theme} from './theme.js';
 import {minimumSize, type TerminalSize, type TuiJobKind, type TuiServices, type TuiSettings} from './types.js';
 import {Frame, para, PromptContext, SizeContext, ThemeContext, type Line} from './ui.js';
@@ -51,8 +51,8 @@ export function App({app, theme}: {app: AppController; theme: Theme}) {
 	}, [app, stdout]);
 	// After the first frame: the board source (native modules) loads now.
 	useEffect(() => app.effects.start(), [app]);
-	useInput((input, key) => {
-		for (const k of keysFromInk(input, key)) app.store.dispatch({type: 'key', key: k});
+	useKeyboard((keys) => {
+		for (const key of keys) app.store.dispatch({type: 'key', key});
 	});
 	return <AppView state={state} theme={theme} />;
 }

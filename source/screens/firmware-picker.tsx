@@ -88,8 +88,7 @@ export function FirmwarePicker(props: {state: PickerState; board: Board; known?:
 	}
 	while (body.length < 2 + listRows) body.push(blank);
 	body.length = 2 + listRows;
-	const files = shown.filter((e) => e.kind !== 'up').length;
-	body.push({text: shown.length > listRows ? `${first + 1}-${first + visible.length} of ${shown.length}${files === shown.length ? '' : ` (${files} without ..)`}` : '', role: 'dim'});
+	body.push({text: shown.length > listRows ? `${first + 1}-${first + visible.length} of ${shown.length}` : '', role: 'dim'});
 	const current = shown[index];
 	const facts = factsOf(s, current, props.address);
 	const box: Line[] = [];
