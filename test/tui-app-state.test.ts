@@ -259,7 +259,8 @@ test('device list: a flight controller that rebooted into DFU keeps its name', (
 
 test('progress: a phase the board does not report shows elapsed against expected time', () => {
 	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 0, total: 1, rate: 0, elapsedMs: 3200, expectedMs: 8000}), '3 s of about 8 s (the board does not report progress)');
-	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 0, total: 1, rate: 0, elapsedMs: 5000}), '5 s so far');
+	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 0, total: 1, rate: 0, elapsedMs: 5000}), '5 s in this phase');
+	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 512 * 1024, total: 1024 * 1024, rate: 0, elapsedMs: 5000}), '512 KiB / 1.00 MiB  5 s in this phase');
 });
 
 test('wrapping: continuation lines never start with a space; aligned columns keep their spacing', () => {

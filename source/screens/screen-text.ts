@@ -192,14 +192,20 @@ export const phaseLabels: Record<JobPhase, string> = {
 	read: 'Read flash',
 };
 
-/** "430 KiB / 1.00 MiB  64.0 KiB/s  ~9.3 s left", or "3 s of about 8 s" for a phase timed by the clock. */
+/**
+ * "430 KiB / 1.00 MiB  64.0 KiB/s  ~9.3 s left"; for a phase timed by the clock (the board reports
+ * nothing while it works, e.g. a mass erase) "3 s of about 8 s", or the seconds spent so far.
+ */
 export function progressStats(p: ProgressEvent): string {
-	if (p.elapsedMs !== undefined) {
-		const elapsed = `${Math.floor(p.elapsedMs / 1000)} s`;
-		return p.expectedMs ? `${elapsed} of about ${Math.round(p.expectedMs / 1000)} s (the board does not report progress)` : `${elapsed} so far`;
-	}
-	if (p.total <= 1) return '';
-	return [`${formatBytes(p.done)} / ${formatBytes(p.total)}`, p.rate > 0 ? `${formatBytes(Math.round(p.rate))}/s` : '', etaText(p)].filter(Boolean).join('  ');
+	const bytes = p.total > 1 && p.done > 0 ? [`${formatBytes(p.done)} / ${formatBytes(p.total)}`, p.rate > 0 ? `${formatBytes(Math.round(p.rate))}/s` : '', etaText(p)] : [];
+	const time =
+		p.elapsedMs === undefined
+			? []
+			: p.expectedMs && p.done === 0
+				? [`${Math.floor(p.elapsedMs / 1000)} s of about ${Math.round(p.expectedMs / 1000)} s (the board does not report progress)`]
+				: [`${Math.floor(p.elapsedMs / 1000)} s in this phase`];
+	if (bytes.length === 0 && time.length === 0 && p.total > 1) bytes.push(`${formatBytes(p.done)} / ${formatBytes(p.total)}`);
+	return [...bytes, ...time].filter(Boolean).join('  ');
 }
 
 /** The share of the phase done: bytes, or elapsed against expected time (never 100% by the clock). */
