@@ -176,7 +176,7 @@ export async function runTui(flags: CliFlags): Promise<number> {
 	// FCFLASH_TUI_BYTES=1: what the terminal received (the per-flash output budget).
 	if (process.env.FCFLASH_TUI_BYTES) {
 		process.stderr.write(
-			`fcflash-tui: ${writer.bytes} bytes written to the terminal in ${writer.redraws} redraws; first frame ${Math.round(firstFrameMs ?? 0)} ms after process start\n`,
+			`fcflash-tui: ${writer.bytes} bytes written to the terminal in ${writer.redraws} redraws (at most ${writer.maxRedrawsPerSecond()} in a second); first frame ${Math.round(firstFrameMs ?? 0)} ms after process start\n`,
 		);
 	}
 	return exitCode;

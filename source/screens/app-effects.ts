@@ -177,7 +177,7 @@ export class AppEffects {
 				if (this.binding?.seq === c.seq) this.binding.job?.stop();
 				return;
 			case 'exit':
-				void this.close().then(() => this.onExit(c.code));
+				void Promise.all([this.close(), new Promise((r) => setTimeout(r, c.holdMs ?? 0))]).then(() => this.onExit(c.code));
 				return;
 		}
 	}

@@ -105,6 +105,8 @@ export interface AppEnv {
 }
 
 const queueLimit = 200;
+/** How long a stopped job's result stays on screen before the app quits. */
+export const resultHoldMs = 1500;
 
 export function initialApp(settings: TuiSettings, size: TerminalSize, available: Record<TuiJobKind, boolean>): AppState {
 	return {
@@ -402,7 +404,7 @@ function onJobEvent(s: AppState, seq: number, e: JobEvent): Step<AppState> {
 			// Quit on the result screen: 130 when a flash (or another job) was stopped once under way.
 			const code = s.job.confirmed ? 130 : 0;
 			next = show(next, {screen: 'result'});
-			return {state: {...next, exitCode: code, queue: []}, commands: [{type: 'exit', code}]};
+			return {state: {...next, exitCode: code, queue: []}, commands: [{type: 'exit', code, holdMs: resultHoldMs}]};
 		}
 		if (!s.job.confirmed && job.kind === 'flash') {
 			// Ended before the board was touched: declined (nothing to say) or refused (say why).

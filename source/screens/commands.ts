@@ -23,7 +23,8 @@ export type Command =
 	| {type: 'start-job'; seq: number; kind: TuiJobKind; board: Board; request: Record<string, unknown>}
 	| {type: 'answer'; seq: number; id: number; reply: Reply}
 	| {type: 'stop-job'; seq: number}
-	| {type: 'exit'; code: number};
+	/** Quit; after `holdMs` when a screen (a stopped job's result) should be read first. */
+	| {type: 'exit'; code: number; holdMs?: number};
 
 export interface Step<S, I = never> {
 	state: S;

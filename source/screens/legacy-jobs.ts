@@ -174,23 +174,34 @@ async function eraseText(board: Board, image: FirmwareImage, fullErase: boolean)
 	return `${plan.sectors.length} sector${plan.sectors.length === 1 ? '' : 's'}, ${formatBytes(plan.eraseBytes)} (${hex32(first.start)}-${hex32(last.start + last.size - 1)}); the rest is kept`;
 }
 
-/** A phase the board does not report (mass erase): a progress event a second with the time spent. */
+/**
+ * Progress with the time spent in the phase, and an event at least every second while the board
+ * reports nothing (a mass erase, a long sector erase), so the screen never looks frozen.
+ */
 function clockTicker(ctl: Control, expected: (phase: JobPhase) => number | undefined) {
 	let last: {phase: JobPhase; done: number; total: number; rate: number} | undefined;
 	let phaseStart = performance.now();
-	let lastAt = performance.now();
-	const timer = setInterval(() => {
-		if (!last || last.done >= last.total || performance.now() - lastAt < 900) return;
-		ctl.emit({type: 'progress', ...last, elapsedMs: Math.round(performance.now() - phaseStart), expectedMs: expected(last.phase)});
-	}, 1000);
+	let timer: NodeJS.Timeout | undefined;
+	let stopped = false;
+	const send = () => {
+		if (timer) clearTimeout(timer);
+		timer = undefined;
+		if (!last || stopped) return;
+		const elapsed = performance.now() - phaseStart;
+		ctl.emit({type: 'progress', ...last, elapsedMs: Math.round(elapsed), expectedMs: expected(last.phase)});
+		// The next whole second of the phase: the time shown changes then.
+		if (last.done < last.total) timer = setTimeout(send, (Math.floor(elapsed / 1000) + 1) * 1000 - elapsed + 2);
+	};
 	return {
 		progress(p: {phase: JobPhase; done: number; total: number; rate: number}) {
 			if (p.phase !== last?.phase) phaseStart = performance.now();
 			last = {phase: p.phase, done: p.done, total: p.total, rate: p.rate};
-			lastAt = performance.now();
-			ctl.emit({type: 'progress', ...last});
+			send();
 		},
-		stop: () => clearInterval(timer),
+		stop: () => {
+			stopped = true;
+			if (timer) clearTimeout(timer);
+		},
 	};
 }
 

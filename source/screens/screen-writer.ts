@@ -169,6 +169,8 @@ export class ScreenWriter {
 	bytes = 0;
 	/** Writes that changed something on the screen. */
 	redraws = 0;
+	/** When each of them happened (performance.now()). */
+	readonly redrawTimes: number[] = [];
 	private screen: Row[] | undefined = undefined;
 	private pending: string | undefined;
 	private last: string | undefined;
@@ -184,7 +186,8 @@ export class ScreenWriter {
 		private readonly out: TerminalOut,
 		options: ScreenWriterOptions,
 	) {
-		this.interval = 1000 / (options.maxFps ?? 10);
+		// A millisecond of margin: timers may fire a little early against performance.now().
+		this.interval = 1000 / (options.maxFps ?? 10) + 1;
 		this.now = options.now ?? (() => performance.now());
 		this.onFrame = options.onFrame;
 		const stream = new EventEmitter() as FrameStream;
@@ -246,15 +249,18 @@ export class ScreenWriter {
 		const out = this.render(text);
 		if (out) {
 			this.redraws++;
+			if (this.redrawTimes.length < 100_000) this.redrawTimes.push(this.lastFlush);
 			this.emit(out);
 		}
 		this.onFrame?.(this.screen!.map(rowText));
 	}
 
-	/** Write the last frame and give the terminal its normal screen back. */
+	/** Give the terminal its normal screen back (a frame still waiting is dropped: it would not be seen). */
 	stop(): void {
 		if (!this.active) return;
-		this.flush();
+		if (this.timer) clearTimeout(this.timer);
+		this.timer = undefined;
+		this.pending = undefined;
 		this.active = false;
 		this.emit(leaveScreen);
 	}
@@ -264,6 +270,17 @@ export class ScreenWriter {
 		this.dead = true;
 		if (this.timer) clearTimeout(this.timer);
 		this.timer = undefined;
+	}
+
+	/** The most redraws in any one second. */
+	maxRedrawsPerSecond(): number {
+		const t = this.redrawTimes;
+		let best = 0;
+		for (let i = 0, j = 0; i < t.length; i++) {
+			while (t[i]! - t[j]! >= 1000) j++;
+			best = Math.max(best, i - j + 1);
+		}
+		return best;
 	}
 
 	get isDead() {
