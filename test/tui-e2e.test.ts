@@ -6,7 +6,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -206,4 +206,23 @@ test('e2e: SIGHUP mid-flash (the PTY is closed): the flash finishes, the result 
 	assert.equal(r.stdout.trim(), 'EXIT 0', `not 134 (abort) nor a signal: ${r.stdout} ${r.stderr}`);
 	const log = readFileSync(join(state, 'fcflash-tui', 'flash.log'), 'utf8');
 	assert.match(log, /tui ok .*betaflight-4\.5\.1-STM32F405\.hex/);
+});
+
+test('e2e: the UI starts from the code-cached bundle (cache written on the first start, used on the next) and without it', {skip, timeout: 60_000}, async () => {
+	assert.ok(existsSync(join(root, 'dist', 'tui-app.cjs')), 'the bundle step builds dist/tui-app.cjs');
+	const cache = mkdtempSync(join(tmpdir(), 'fcflash-tui-cache-'));
+	const envs: Record<string, string>[] = [{XDG_CACHE_HOME: cache}, {XDG_CACHE_HOME: cache}, {XDG_CACHE_HOME: cache, FCFLASH_NO_CODE_CACHE: '1'}];
+	for (const env of envs) {
+		const {t} = launch(80, 24, {TERM: 'screen', LANG: 'C.UTF-8', ...env}, '--simulate', 'true');
+		try {
+			await t.waitFor('2 boards connected');
+			await sleep(1800);
+			t.keys('q');
+			await t.waitFor('EXIT=0');
+		} finally {
+			t.kill();
+		}
+		const files = readdirSync(join(cache, 'fcflash-tui'));
+		assert.equal(files.filter((f) => f.endsWith('.v8')).length, 1, files.join(' '));
+	}
 });

@@ -89,7 +89,7 @@ test('flow: a serial FC is flashed through the reboot into DFU, keeping its name
 	r.stdin.write(keys.down);
 	await waitFor(frame, '❯ sim:ttyACM1');
 	r.stdin.write(keys.enter);
-	let f = await waitFor(frame, 'Firmware for STM32F7X2 on sim:ttyACM1');
+	let f = await waitFor(frame, /Firmware for STM32F7X2 on sim:ttyACM1[\s\S]*Fits|Firmware for STM32F7X2 on sim:ttyACM1[\s\S]*Ident:/);
 	assert.match(f, /❯ ✔ betaflight-4\.5\.1-STM32F722\.hex/, 'the file built for the FC is preselected');
 	r.stdin.write(keys.enter);
 	f = await waitFor(frame, 'No reboot sequence');
