@@ -42,15 +42,14 @@ export function defaultBackupPath(board: Board, env: NodeJS.ProcessEnv = process
 }
 
 export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
-	// The lock and the hang-up log load after the first frame, with the rest of the engine.
+	// The lock and the hang-up log load when a job needs them, not on the way to the first frame.
 	const deps: LegacyDeps = {
-		lock: (board) => (lockFn ? lockFn(board) : () => {}),
-		logAfterHangup: (line) => hangupLog?.(line),
+		lock: async (board) => (await import('./devices/lock.js')).acquireBoardLock(board),
+		logAfterHangup: async (line) => (await import('./commands/flash.js')).logAfterHangup(`tui ${line}`),
 	};
 	return {
 		openSource: async () => {
 			const {openBoardSource} = await import('./devices/board-source.js');
-			void loadHelpers();
 			return openBoardSource(flags);
 		},
 		loadImage: async (path, options) => {
@@ -61,14 +60,6 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 		jobs: {flash: legacyFlashJob(deps), backup: legacyBackupJob(deps), leave: legacyLeaveJob(deps)},
 		backupPath: (board) => defaultBackupPath(board),
 	};
-}
-
-let lockFn: ((board: {id: string; simulated?: boolean}) => () => void) | undefined;
-let hangupLog: ((line: string) => void) | undefined;
-async function loadHelpers() {
-	const [{acquireBoardLock}, {logAfterHangup}] = await Promise.all([import('./devices/lock.js'), import('./commands/flash.js')]);
-	lockFn = acquireBoardLock;
-	hangupLog = (line) => logAfterHangup(`tui ${line}`);
 }
 
 /**

@@ -15,7 +15,8 @@ import {hasTool} from './helpers/tools.js';
 import {shellQuote, sleep, Tmux} from './helpers/tmux.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'cli.js');
+// FCFLASH_E2E_CLI runs these tests against another build (e.g. an older one, to see them fail).
+const cli = process.env.FCFLASH_E2E_CLI ?? join(root, 'dist', 'cli.js');
 const skip = !hasTool('tmux') ? 'tmux is not installed (CI installs it)' : !existsSync(cli) ? 'dist/cli.js is missing: run npm run build' : false;
 const screenful = 'ls -la /usr/bin | head -40; echo READY; sleep 0.3';
 

@@ -20,7 +20,7 @@ const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' '
 
 const demoDir = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-'));
 writeDemoFiles(demoDir);
-const deps: LegacyDeps = {lock: () => () => {}, logAfterHangup: () => {}};
+const deps: LegacyDeps = {lock: async () => () => {}, logAfterHangup: async () => {}};
 
 function setup(jobs: Partial<TuiServices['jobs']> = {}, settings: Partial<TuiSettings> = {}) {
 	const exits: number[] = [];

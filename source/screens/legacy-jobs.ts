@@ -63,7 +63,7 @@ function makeJob<Data extends {boardState: BoardState}>(
 	kind: JobKind,
 	listener: JobListener,
 	run: (ctl: Control) => Promise<{data: Data; summary: string; fields?: Record<string, unknown>}>,
-	onHangupResult?: (result: JobResult<Data>) => void,
+	onHangupResult?: (result: JobResult<Data>) => Promise<void>,
 ): Job<Data> {
 	const abort = new AbortController();
 	let hungUp = false;
@@ -116,11 +116,12 @@ function makeJob<Data extends {boardState: BoardState}>(
 					};
 				},
 			)
-			.then((result) => {
+			.then(async (result) => {
 				if (open) emit({type: 'question-closed', id: open.id});
 				open = undefined;
 				emit({type: 'result', result});
-				if (hungUp) onHangupResult?.(result);
+				// The log is written before `done` resolves: after a hang-up the process exits then.
+				if (hungUp) await onHangupResult?.(result).catch(() => {});
 				resolveDone(result);
 			});
 	});
@@ -149,8 +150,9 @@ function makeJob<Data extends {boardState: BoardState}>(
 }
 
 export interface LegacyDeps {
-	lock(board: {id: string; simulated?: boolean}): () => void;
-	logAfterHangup(line: string): void;
+	/** The board lock (resolves with its release), loaded when a job needs it. */
+	lock(board: {id: string; simulated?: boolean}): Promise<() => void>;
+	logAfterHangup(line: string): Promise<void>;
 }
 
 function phasesFor(board: Board, verify: boolean): JobPhase[] {
@@ -239,7 +241,7 @@ export function legacyFlashJob(deps: LegacyDeps): StartJob<FlashRequest, FlashRe
 				const expectedMs = (phase: JobPhase) => (phase === 'erase' && request.fullErase ? 8000 * Math.max(1, Math.round(((board.kind === 'dfu' ? board.flashSize : 0) ?? 0) / 1048576)) : undefined);
 				let reached: JobPhase | undefined;
 				let dfu: DfuBoard | undefined = board.kind === 'dfu' ? board : undefined;
-				const release = deps.lock(board);
+				const release = await deps.lock(board);
 				const ticker = clockTicker(ctl, expectedMs);
 				const attempt = (unprotect: boolean) =>
 					runFlashJob(context.source, board, image, {
@@ -312,7 +314,7 @@ export function legacyBackupJob(deps: LegacyDeps): StartJob<BackupRequest, Backu
 			ctl.emit({type: 'phases', phases: ['read']});
 			if (existsSync(request.out)) throw fail(2, `${request.out} exists already: choose another file name.`, 'in-dfu');
 			const [{readMainFlash}, {openDfuTarget, closeDfuTarget}] = await Promise.all([import('../commands/backup.js'), import('../dfu/target.js')]);
-			const release = deps.lock(board);
+			const release = await deps.lock(board);
 			const target = await openDfuTarget(await context.source.openDfu(board));
 			try {
 				const dump = await readMainFlash(target, {signal: ctl.signal, onProgress: (p) => ctl.emit({type: 'progress', phase: 'read', done: p.done, total: p.total, rate: p.rate})});
@@ -350,7 +352,7 @@ export function legacyLeaveJob(deps: LegacyDeps): StartJob<LeaveRequest, LeaveRe
 			if (board.kind === 'serial') return {data: {board, alreadyRunning: true, boardState: 'running'}, summary: `${board.port} already runs its firmware.`};
 			ctl.emit({type: 'phases', phases: ['leave']});
 			const [{openDfuTarget, closeDfuTarget}, {startFirmware}, {readMemory}] = await Promise.all([import('../dfu/target.js'), import('../dfu/flash.js'), import('../dfu/upload.js')]);
-			const release = deps.lock(board);
+			const release = await deps.lock(board);
 			const target = await openDfuTarget(await context.source.openDfu(board));
 			try {
 				const address = Math.min(...target.flash.sectors.map((s) => s.start));

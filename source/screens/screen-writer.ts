@@ -176,9 +176,11 @@ export class ScreenWriter {
 	private last: string | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private lastFlush = Number.NEGATIVE_INFINITY;
+	/** When the writes of the last second happened. */
+	private recent: number[] = [];
 	private active = false;
 	private dead = false;
-	private readonly interval: number;
+	private readonly maxFps: number;
 	private readonly now: () => number;
 	private readonly onFrame?: (rows: string[]) => void;
 
@@ -186,8 +188,7 @@ export class ScreenWriter {
 		private readonly out: TerminalOut,
 		options: ScreenWriterOptions,
 	) {
-		// A millisecond of margin: timers may fire a little early against performance.now().
-		this.interval = 1000 / (options.maxFps ?? 10) + 1;
+		this.maxFps = options.maxFps ?? 10;
 		this.now = options.now ?? (() => performance.now());
 		this.onFrame = options.onFrame;
 		const stream = new EventEmitter() as FrameStream;
@@ -222,9 +223,19 @@ export class ScreenWriter {
 		this.pending = text;
 		this.last = text;
 		if (!this.active || this.dead || this.timer) return;
-		const wait = this.lastFlush + this.interval - this.now();
+		const wait = this.waitMs();
 		if (wait <= 0) this.flush();
 		else this.timer = setTimeout(() => this.flush(), wait);
+	}
+
+	/**
+	 * How long until the next write is allowed: at most maxFps writes in any one second (a sliding
+	 * window, so the boards arriving just after the first frame are not held back).
+	 */
+	private waitMs(): number {
+		const now = this.now();
+		while (this.recent.length > 0 && now - this.recent[0]! > 1000) this.recent.shift();
+		return this.recent.length < this.maxFps ? 0 : this.recent[0]! + 1001 - now;
 	}
 
 	/** The terminal changed size: the next frame repaints everything. */
@@ -249,6 +260,7 @@ export class ScreenWriter {
 		const out = this.render(text);
 		if (out) {
 			this.redraws++;
+			this.recent.push(this.lastFlush);
 			if (this.redrawTimes.length < 100_000) this.redrawTimes.push(this.lastFlush);
 			this.emit(out);
 		}
