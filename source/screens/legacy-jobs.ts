@@ -81,6 +81,7 @@ function makeJob<Data extends {boardState: BoardState}>(
 		emit,
 		ask(q) {
 			const id = nextId++;
+			if (abort.signal.aborted) return Promise.resolve('stopped');
 			return new Promise((resolve) => {
 				open = {id, resolve};
 				emit({type: 'question', question: {...q, id} as Question});
