@@ -224,6 +224,8 @@ async function benchStartup() {
 		for (let i = 0; i < 7; i++) times.push(await timeFirstOutput([...args], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => o.includes('Choose a board'), true));
 		console.log(`${name.padEnd(36)} ${ms(median(times))}`);
 	}
+	// The same first frame on arm64 Node under qemu (bench/startup-arm.ts), where qemu is installed.
+	await (await import('./startup-arm.js')).benchStartupArm(cli, dir);
 }
 
 // `npm run bench -- startup versus` runs only those sections (parse, flash, startup, versus).

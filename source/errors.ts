@@ -33,9 +33,10 @@ export class FirmwareError extends FcflashError {
 		readonly file: string,
 		readonly detail: string,
 		readonly where?: {line?: number; offset?: number},
+		hint: HintId = 'bad-file',
 	) {
 		const at = where?.line !== undefined ? `:${where.line}` : where?.offset !== undefined ? ` at offset ${where.offset}` : '';
-		super(`${file}${at}: ${detail}`, ExitCode.usage, 'bad-file');
+		super(`${file}${at}: ${detail}`, ExitCode.usage, hint);
 	}
 }
 

@@ -20,7 +20,16 @@ export type HintId =
 	| 'no-dfu-after-reboot'
 	| 'interrupted'
 	| 'target-mismatch'
-	| 'several-devices';
+	| 'several-devices'
+	| 'device-id'
+	| 'not-in-dfu'
+	| 'already-in-dfu'
+	| 'uart-bridge'
+	| 'no-file'
+	| 'address-option'
+	| 'flash-failed'
+	| 'backup-exists'
+	| 'confirm-needed';
 
 export interface Hint {
 	title: string;
@@ -119,6 +128,46 @@ export const hints: Record<HintId, Hint> = {
 	'target-mismatch': {
 		title: 'Firmware target differs from the board',
 		text: 'The image was built for another target than the board reports. Pick the right file, or pass --force if you are sure.',
+	},
+	'device-id': {
+		title: 'No board with that id',
+		text: 'The boards connected are listed above with their ids (serial number, USB path such as 1-1.2, or serial port such as /dev/ttyACM0): pass one of them with --device, or run fcflash-tui list.',
+	},
+	'not-in-dfu': {
+		title: 'The board runs its firmware',
+		text: 'Nothing to do for a board that is not in DFU. To put it there: fcflash-tui dfu (reboots it over USB serial), or hold BOOT while plugging it in.',
+	},
+	'already-in-dfu': {
+		title: 'Already in DFU',
+		text: 'The boards connected are in their ROM bootloader already: flash them directly, or start their firmware with fcflash-tui leave.',
+	},
+	'uart-bridge': {
+		title: 'USB-UART bridge: no USB DFU',
+		text:
+			'This port is a USB-UART adapter (CP210x, CH340, FTDI) wired to one of the board\'s UARTs, not the board\'s own USB. DFU needs the flight controller\'s USB socket: ' +
+			'plug the board in directly (hold BOOT if it has no firmware).',
+	},
+	'no-file': {
+		title: 'File not found',
+		text: 'Check the path (tab completion helps) and that the download finished. Firmware files are .hex (Betaflight, INAV), .bin or .dfu.',
+	},
+	'address-option': {
+		title: 'Load address',
+		text: 'Only a raw .bin needs an address (--address 0x08000000 for STM32 main flash). A .hex or .dfu carries its own addresses: drop --address.',
+	},
+	'flash-failed': {
+		title: 'The chip refused to erase or program',
+		text:
+			'The board is still in its ROM bootloader (it cannot be erased), so flashing again is safe. Try Full chip erase; ' +
+			'if it fails at the same address again, the flash may be worn or the chip a protected clone.',
+	},
+	'backup-exists': {
+		title: 'File exists',
+		text: 'A backup is never written over an existing file: choose another name, or move the old file away first.',
+	},
+	'confirm-needed': {
+		title: 'Confirmation needed',
+		text: 'Flashing erases the board. In a script, pass --yes to confirm; on a terminal, answer y at the prompt.',
 	},
 };
 

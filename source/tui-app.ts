@@ -15,7 +15,7 @@ import type {Board} from './devices/types.js';
 import {App, createApp} from './screens/app.js';
 import {ScreenWriter} from './screens/screen-writer.js';
 import {detectTheme} from './screens/theme.js';
-import {legacyBackupJob, legacyFlashJob, legacyLeaveJob, type LegacyDeps} from './screens/legacy-jobs.js';
+import type {Job, JobKind, JobResult, StartJob} from './jobs/types.js';
 import type {TuiServices, TuiSettings} from './screens/types.js';
 
 export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
@@ -41,12 +41,46 @@ export function defaultBackupPath(board: Board, env: NodeJS.ProcessEnv = process
 	return join(data, 'fcflash-tui', 'backups', who, `${utcStamp(now)}-flash.bin`);
 }
 
-export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
-	// The lock and the hang-up log load when a job needs them, not on the way to the first frame.
-	const deps: LegacyDeps = {
-		lock: async (board) => (await import('./devices/lock.js')).acquireBoardLock(board),
-		logAfterHangup: async (line) => (await import('./commands/flash.js')).logAfterHangup(`tui ${line}`),
+/**
+ * A job start function loaded on first use (the job layer and the engine load after the first
+ * frame). The Job is returned at once; the job itself starts when its module is in.
+ */
+export function lazyStart<Request, Data>(kind: JobKind, load: () => Promise<StartJob<Request, Data>>): StartJob<Request, Data> {
+	return (context, request, listener) => {
+		let job: Job<Data> | undefined;
+		let stopped = false;
+		let hungUp = false;
+		const done = load().then(
+			(start) => {
+				job = start(context, request, listener);
+				if (stopped) job.stop();
+				if (hungUp) job.hangup();
+				return job.done;
+			},
+			(error: unknown): JobResult<Data> => {
+				const message = `The ${kind} job could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+				const result: JobResult<Data> = {kind, ok: false, exitCode: 1, fields: {}, summary: message, error: {code: 1, message, hint: null, hintId: null}, cancelled: false};
+				listener({type: 'result', result});
+				return result;
+			},
+		);
+		return {
+			kind,
+			answer: (id, reply) => job?.answer(id, reply),
+			stop() {
+				stopped = true;
+				job?.stop();
+			},
+			hangup() {
+				hungUp = true;
+				job?.hangup();
+			},
+			done,
+		};
 	};
+}
+
+export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
 	return {
 		openSource: async () => {
 			const {openBoardSource} = await import('./devices/board-source.js');
@@ -56,8 +90,12 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 			const {loadFirmware} = await import('./firmware/load.js');
 			return loadFirmware(path, options);
 		},
-		// The job layer. Until source/jobs/*-job.ts land, stand-ins over today's engine.
-		jobs: {flash: legacyFlashJob(deps), backup: legacyBackupJob(deps), leave: legacyLeaveJob(deps)},
+		// The job layer: every policy (board, lock, target check, questions, log, exit code) is there.
+		jobs: {
+			flash: lazyStart('flash', async () => (await import('./jobs/flash-job.js')).startFlashJob),
+			backup: lazyStart('backup', async () => (await import('./jobs/backup-job.js')).startBackupJob),
+			leave: lazyStart('leave', async () => (await import('./jobs/leave-job.js')).startLeaveJob),
+		},
 		backupPath: (board) => defaultBackupPath(board),
 	};
 }
@@ -115,7 +153,6 @@ export async function runTui(flags: CliFlags): Promise<number> {
 	});
 
 	// Every way out gives the shell its screen back.
-	process.stdout.on('error', () => writer.kill());
 	const restore = () => writer.stop();
 	process.on('exit', restore);
 	const crash = (error: unknown) => {
@@ -129,7 +166,7 @@ export async function runTui(flags: CliFlags): Promise<number> {
 	process.on('SIGTERM', onSignal);
 	process.on('SIGINT', onSignal);
 	let hungUp = false;
-	process.on('SIGHUP', () => {
+	const onHangup = () => {
 		if (hungUp) return;
 		hungUp = true;
 		writer.kill();
@@ -138,7 +175,14 @@ export async function runTui(flags: CliFlags): Promise<number> {
 			(code) => process.exit(code ?? 129),
 			() => process.exit(1),
 		);
-	});
+	};
+	process.on('SIGHUP', onHangup);
+	// A read or write that fails with EIO is the same news, and often comes first.
+	for (const stream of [process.stdin, process.stdout]) {
+		stream.on('error', (error: NodeJS.ErrnoException) => {
+			if (error.code === 'EIO' || error.code === 'ENXIO' || error.code === 'EPIPE') onHangup();
+		});
+	}
 	const onResize = () => writer.resize(process.stdout.columns || 80, process.stdout.rows || 24);
 	process.stdout.on('resize', onResize);
 

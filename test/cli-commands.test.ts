@@ -149,7 +149,7 @@ describe('list', () => {
 		child.kill('SIGINT');
 		const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
 		assert.equal(code, 0);
-		assert.match(out, /^\d\d:\d\d:\d\d attach {2}DFU {5}0483:df11 {2}STM32F4\/F7 \(512 KiB\)/m);
+		assert.match(out, /^\d\d:\d\d:\d\d attach {2}DFU {5}0483:df11 {2}STM32F411\/F401 \(512 KiB\)/m);
 		assert.match(out, /Stopped watching \(1 board\(s\) connected\)/);
 		assert.doesNotMatch(out, ansi);
 	});
@@ -278,7 +278,7 @@ describe('backup', () => {
 		const out = join(dir, 'noreboot.bin');
 		const r = run(['backup', out, '--simulate', '--device', '206A37813153', '--no-reboot']);
 		assert.equal(r.code, 3);
-		assert.match(r.stderr, /--no-reboot/);
+		assert.match(r.stderr, /reboot into DFU is turned off/);
 		assert.ok(!existsSync(out) && !existsSync(`${out}.tmp`));
 	});
 
@@ -343,7 +343,7 @@ describe('dfu', () => {
 		const r = run(['dfu', '--simulate']);
 		assert.equal(r.code, 0, r.stderr);
 		assert.doesNotMatch(r.stdout + r.stderr, ansi);
-		assert.match(r.stdout, /Rebooting into DFU\.\.\.\nWaiting for the DFU board\.\.\.\nsim:ttyACM1 is now in DFU:\nDFU {5}0483:df11/);
+		assert.match(r.stdout, /Rebooting into DFU\.\.\.\nWaiting for the DFU board\.\.\.\nsim:ttyACM1 is now in DFU: STM32F722\/F7X2 \(512 KiB\) \(206A37813153, usb sim-2\)\.\n$/);
 	});
 
 	it('a board already in DFU: exit 0; no flight controller and no board: exit 3; --no-reboot: exit 2', () => {
@@ -377,7 +377,7 @@ while True:
         break
     buf += data
     if not sent and b'[y/N]' in buf:
-        os.write(fd, answer + b'\\r')
+        os.write(fd, b'\\x03' if answer == b'ctrl-c' else answer + b'\\r')
         sent = True
 _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(buf)
@@ -393,9 +393,18 @@ sys.exit(os.waitstatus_to_exitcode(status))
 	it('answering n: exit 5 and nothing written (the state file is not created)', () => {
 		const state = join(dir, 'pty-n.bin');
 		const r = inPty('n', state);
-		assert.match(r.stdout, /Erase .* of STM32F4\/F7 \(512 KiB\) \(206A37813153\) and write .*\? \[y\/N\]/);
+		assert.match(r.stdout, /Board: +STM32F722\/F7X2 \(512 KiB\) \(206A37813153\)\r?\nFile: +.*\r?\nErase: +at most \d+ sectors.*\r?\nThen: +write .*\r?\nFlash it\? \[y\/N\]/);
 		assert.equal(r.status, 5, r.stdout);
 		assert.match(r.stdout, /nothing was written/);
+		assert.ok(!existsSync(state), 'state file not created');
+	});
+
+	it('Ctrl-C at the prompt: exit 130 (interrupted, not an error) and nothing written', () => {
+		const state = join(dir, 'pty-c.bin');
+		const r = inPty('ctrl-c', state);
+		assert.equal(r.status, 130, r.stdout);
+		assert.match(r.stdout, /Interrupted at the confirmation: nothing was written/);
+		assert.doesNotMatch(r.stdout, /Aborted with Ctrl\+C/);
 		assert.ok(!existsSync(state), 'state file not created');
 	});
 
@@ -403,7 +412,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 		const state = join(dir, 'pty-y.bin');
 		const r = inPty('y', state);
 		assert.equal(r.status, 0, r.stdout);
-		assert.match(r.stdout, /Flashed .* verified\./);
+		assert.match(r.stdout, /Flashed .* verified, firmware started\./);
 		assert.match(r.stdout, /\r(Writing|Erasing) +\[[#-]+\]/, 'a progress bar redrawn in place');
 		const flash = readFileSync(state);
 		assert.equal(flash.length, 512 * 1024);

@@ -27,11 +27,16 @@ export const help = `
     --install            udev-rules: write /etc/udev/rules.d/45-fcflash.rules and reload udev (root only)
     --simulate[=PROFILE] use the built-in emulated boards (stm32f405, stm32f411, stm32f722, stm32h743, at32f435)
     --simulate-state F   keep the emulated board's flash in file F between runs
+    --on-connect         flash: flash every fitting board that is present or plugged in, several at once
+    --count N            flash --on-connect: stop after N boards were tried (flashed or failed)
+    --rewrite            flash: erase and write every sector the image touches (no read-back first)
+    --wait S             flash: seconds to wait for the DFU board after the reboot (default 60)
     --unprotect          flash: lift read protection (wipes the whole chip) when the board is protected
-    --force              flash: flash even when the image's target differs from the board's
+    --force              flash: flash even when the image's MCU differs from the board's
     --firmware PATH      TUI: folder to start the file picker in, or a file to preselect
     --verbose            trace USB requests on stderr
-    --version            print the version
+    --help, -h           print this help
+    --version, -V        print the version
 
   JSON events (--json)
     progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, erase, write,
@@ -49,6 +54,7 @@ export const help = `
   Examples
     $ fcflash-tui flash betaflight_4.5.1_STM32F405.hex --yes
     $ fcflash-tui flash fw.bin --address 0x08000000 --device /dev/ttyACM0 --json --yes
+    $ fcflash-tui flash betaflight_4.5.6_STM32F405.hex --on-connect --count 10 --yes
     $ fcflash-tui inspect betaflight_4.5.1_STM32F405.hex --json
     $ fcflash-tui list --watch --json
     $ fcflash-tui backup f405-before-update.bin --device 3276364A3030
@@ -73,10 +79,45 @@ export const cliFlags = {
 	simulateState: {type: 'string'},
 	unprotect: {type: 'boolean', default: false},
 	force: {type: 'boolean', default: false},
+	rewrite: {type: 'boolean', default: false},
+	onConnect: {type: 'boolean', default: false},
+	count: {type: 'number'},
+	wait: {type: 'number'},
 	firmware: {type: 'string'},
 	verbose: {type: 'boolean', default: false},
 	watch: {type: 'boolean', default: false},
 	install: {type: 'boolean', default: false},
+	help: {type: 'boolean', shortFlag: 'h', default: false},
+	version: {type: 'boolean', shortFlag: 'V', default: false},
 } as const;
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Every spelling a flag may be given in: --full-erase, --no-verify, -y... */
+export function knownFlagNames(): Set<string> {
+	const names = new Set<string>();
+	for (const [name, spec] of Object.entries(cliFlags)) {
+		names.add(name).add(kebab(name));
+		if ('shortFlag' in spec) names.add(spec.shortFlag);
+		if (spec.type === 'boolean') names.add(`no-${kebab(name)}`).add(`no${name[0]!.toUpperCase()}${name.slice(1)}`);
+	}
+	return names;
+}
+
+/** The closest known flag, for "did you mean". */
+export function closestFlag(given: string): string | undefined {
+	const distance = (a: string, b: string) => {
+		const d = Array.from({length: a.length + 1}, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+		for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+		for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+		return d[a.length]![b.length]!;
+	};
+	let best: {name: string; d: number} | undefined;
+	for (const name of Object.keys(cliFlags).map(kebab)) {
+		const d = distance(given, name);
+		if (!best || d < best.d) best = {name, d};
+	}
+	return best && best.d <= Math.max(2, Math.floor(given.length / 3)) ? best.name : undefined;
+}
 
 export type CliFlags = ReturnType<typeof meow<typeof cliFlags>>['flags'];

@@ -2,11 +2,12 @@ import type {CliFlags} from '../cli/flags.js';
 import type {Reporter} from '../cli/reporter.js';
 import {formatBytes, hex32} from '../format.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
-import {parseAddress, requireFile} from './args.js';
+import {parseAddress} from '../jobs/address.js';
+import {requireFile} from './args.js';
 
 export async function inspectCommand(args: string[], flags: CliFlags, reporter: Reporter): Promise<number> {
 	const file = requireFile(args, 'inspect');
-	const image = await loadFirmware(file, {address: parseAddress(flags.address)});
+	const image = await loadFirmware(file, {address: flags.address === undefined ? undefined : parseAddress(flags.address)});
 	const facts = describeImage(image);
 	const lines = [
 		`${file}: ${image.format.toUpperCase()}, ${formatBytes(image.bytes)} in ${image.segments.length} segment${image.segments.length === 1 ? '' : 's'}, ${hex32(image.low)}-${hex32(image.high - 1)}`,

@@ -15,7 +15,9 @@ export function boardLine(b: Board): string {
 		return `DFU     ${id}  ${facts}${b.problem ? `\n        ! ${b.problem.message} ${hints[b.problem.hint].title}` : ''}`;
 	}
 	const fc = b.fc ? [b.fc.variant, b.fc.version, b.fc.target ?? b.fc.board].filter(Boolean).join(' ') : 'no MSP answer';
-	return `serial  ${id}  ${b.port}  ${b.name}, ${fc}${b.problem ? `\n        ! ${b.problem.message}` : ''}`;
+	// Two boards of one kind on a hub differ only here: serial number and USB port.
+	const where = [b.serialNumber ? `serial ${b.serialNumber}` : '', b.usbPath ? `usb ${b.usbPath}` : ''].filter(Boolean).join(', ');
+	return `serial  ${id}  ${b.port}  ${b.name}, ${fc}${where ? `, ${where}` : ''}${b.problem ? `\n        ! ${b.problem.message}` : ''}`;
 }
 
 export async function listCommand(_args: string[], flags: CliFlags, reporter: Reporter): Promise<number> {

@@ -11,7 +11,8 @@ import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} fr
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import {NoDeviceError} from '../errors.js';
 import {parseLayout, layoutSize} from '../dfu/layout.js';
-import {bootloaderVersion, describeChip} from '../dfu/target.js';
+import {bootloaderVersion} from '../dfu/target.js';
+import {describeChip} from './chip.js';
 
 type UsbModule = typeof import('usb');
 type UsbDevice = import('usb').usb.Device;
@@ -53,14 +54,20 @@ export async function describeDfuDevice(device: UsbDevice): Promise<DfuBoard> {
 	try {
 		board.serialNumber = await getString(device, d.iSerialNumber);
 		if (board.serialNumber) board.id = board.serialNumber;
-		const alt0 = device.configDescriptor?.interfaces?.flat().find((i) => i.bInterfaceClass === 0xfe && i.bAlternateSetting === 0);
-		const layoutText = alt0 ? await getString(device, alt0.iInterface) : undefined;
+		// Every alternate setting's layout: alt 0 is the main flash, the option bytes' address tells F4 from F7.
+		const alts = (device.configDescriptor?.interfaces?.flat() ?? []).filter((i) => i.bInterfaceClass === 0xfe).sort((a, b) => a.bAlternateSetting - b.bAlternateSetting);
+		const layouts: string[] = [];
+		for (const alt of alts) layouts.push((await getString(device, alt.iInterface)) ?? '');
+		const layoutText = alts[0]?.bAlternateSetting === 0 ? layouts[0] : undefined;
 		if (layoutText) {
 			board.layout = layoutText;
+			board.layouts = layouts;
 			try {
-				const layout = parseLayout(layoutText);
-				board.flashSize = layoutSize(layout);
-				board.chip = describeChip(d.idVendor, layout);
+				board.flashSize = layoutSize(parseLayout(layoutText));
+				const chip = describeChip(d.idVendor, layouts);
+				board.chip = chip.text;
+				if (chip.family) board.chipFamily = chip.family;
+				if (chip.parts) board.chipParts = chip.parts;
 			} catch {
 				// An odd layout string still leaves a listable board.
 			}

@@ -1,6 +1,6 @@
 // Opening a serial port: a timeout on open, the errors a pilot meets mapped to what to do next, and
 // SerialLink, an open port that speaks bytes and closes promptly.
-import {errorText, FcflashError, PermissionError} from '../errors.js';
+import {errorText, ExitCode, FcflashError, PermissionError, type ExitCodeValue} from '../errors.js';
 import type {HintId} from '../hints.js';
 import type {MspTransport} from './msp.js';
 import {loadSerialport} from './serial-ports.js';
@@ -37,24 +37,24 @@ const defaultFactory: PortFactory = async ({path, baudRate}) => {
 };
 
 /** What an error while opening a serial port means for the pilot. */
-export function serialProblem(error: unknown, path: string): {message: string; hint: HintId; exitCode: 1 | 3 | 4} {
+export function serialProblem(error: unknown, path: string): {message: string; hint: HintId; exitCode: ExitCodeValue} {
 	const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
 	const text = `${errorText(error)} ${code}`;
 	if (/EACCES|EPERM|Permission denied|Access denied/i.test(text)) {
-		return {message: `Permission denied opening ${path}: your user is not allowed to use serial ports.`, hint: 'dialout', exitCode: 4};
+		return {message: `Permission denied opening ${path}: your user is not allowed to use serial ports.`, hint: 'dialout', exitCode: ExitCode.permission};
 	}
 	if (/EBUSY|Resource busy|Cannot lock port|Resource temporarily unavailable|EAGAIN/i.test(text)) {
-		return {message: `${path} is in use by another program (a Configurator, ModemManager, a terminal).`, hint: 'busy', exitCode: 1};
+		return {message: `${path} is in use by another program (a Configurator, ModemManager, a terminal).`, hint: 'busy', exitCode: ExitCode.failed};
 	}
 	if (/ENOENT|No such file|ENODEV|ENXIO|File not found/i.test(text)) {
-		return {message: `${path} is gone (the board was unplugged or rebooted).`, hint: 'device-gone', exitCode: 3};
+		return {message: `${path} is gone (the board was unplugged or rebooted).`, hint: 'device-gone', exitCode: ExitCode.noDevice};
 	}
-	return {message: `Cannot open ${path}: ${errorText(error)}`, hint: 'modemmanager', exitCode: 1};
+	return {message: `Cannot open ${path}: ${errorText(error)}`, hint: 'modemmanager', exitCode: ExitCode.failed};
 }
 
 export function serialOpenError(error: unknown, path: string): FcflashError {
 	const p = serialProblem(error, path);
-	if (p.exitCode === 4) return new PermissionError(p.message, p.hint);
+	if (p.exitCode === ExitCode.permission) return new PermissionError(p.message, p.hint);
 	return new FcflashError(p.message, p.exitCode, p.hint);
 }
 
@@ -145,7 +145,7 @@ export async function openSerial(path: string, options: OpenSerialOptions = {}):
 		let settled = false;
 		const timer = setTimeout(() => {
 			settled = true;
-			reject(new FcflashError(`Opening ${path} timed out after ${timeoutMs} ms.`, 1, 'modemmanager'));
+			reject(new FcflashError(`Opening ${path} timed out after ${timeoutMs} ms.`, ExitCode.failed, 'modemmanager'));
 		}, timeoutMs);
 		port.open((error) => {
 			if (settled) {

@@ -7,7 +7,8 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {EmulatedBootloader, EmulatedUsbDevice, isProfileName, profileNames, profiles, type ProfileName} from '../emulator/index.js';
 import {findIdent} from '../firmware/ident.js';
-import {describeChip, bootloaderVersion} from '../dfu/target.js';
+import {bootloaderVersion} from '../dfu/target.js';
+import {describeChip} from './chip.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import {UsageError} from '../errors.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
@@ -25,6 +26,8 @@ export interface SimulatedOptions {
 	/** Multiplies every ROM timing (1 = real silicon). From FCFLASH_SIM_TIME_SCALE by default. */
 	timeScale?: number;
 	statePath?: string;
+	/** Emulator faults for the boards in DFU (tests: FCFLASH_SIM_FAULTS). */
+	faults?: import('../emulator/types.js').Faults;
 }
 
 export function simTimeScale(): number {
@@ -52,7 +55,7 @@ export class SimulatedSource implements BoardSource {
 	}
 
 	private add(name: ProfileName, mode: SimBoard['mode'], fc?: FlightControllerInfo) {
-		const core = new EmulatedBootloader(profiles[name], {timeScale: this.timeScale});
+		const core = new EmulatedBootloader(profiles[name], {timeScale: this.timeScale, faults: this.options.faults});
 		const sim: SimBoard = {core, mode, fc, index: this.boards.length, port: `sim:ttyACM${this.boards.length}`};
 		if (mode === 'app') core.disconnect('leave');
 		core.on('disconnect', (reason) => this.onDisconnect(sim, reason));
@@ -121,6 +124,7 @@ export class SimulatedSource implements BoardSource {
 		const p = sim.core.profile;
 		if (sim.mode === 'dfu') {
 			const layout = parseLayout(p.layouts[0]!);
+			const chip = describeChip(p.vendorId, p.layouts);
 			const board: DfuBoard = {
 				kind: 'dfu',
 				id: sim.core.serialNumber,
@@ -130,10 +134,13 @@ export class SimulatedSource implements BoardSource {
 				serialNumber: sim.core.serialNumber,
 				usbPath: `sim-${sim.index + 1}`,
 				simulated: true,
-				chip: describeChip(p.vendorId, layout),
+				chip: chip.text,
+				...(chip.family ? {chipFamily: chip.family} : {}),
+				...(chip.parts ? {chipParts: chip.parts} : {}),
 				flashSize: layoutSize(layout),
 				bootloader: bootloaderVersion(p.bcdDevice),
 				layout: p.layouts[0],
+				layouts: [...p.layouts],
 			};
 			return board;
 		}

@@ -10,6 +10,8 @@ export interface FlightControllerInfo {
 	/** MSP_BOARD_INFO board identifier / target name. */
 	board?: string;
 	target?: string;
+	/** MSP_BOARD_INFO board name (USE_BOARD_INFO), e.g. "MATEKF405". */
+	boardName?: string;
 }
 
 export interface BoardBase {
@@ -29,12 +31,19 @@ export interface BoardBase {
 
 export interface DfuBoard extends BoardBase {
 	kind: 'dfu';
-	/** From the layout string: "STM32F405/F407 (1 MiB)". */
+	/** From the layout strings: "STM32F405/F407 (1 MiB)". */
 	chip?: string;
+	/** "STM32F4", "STM32F7"...: for the target check (devices/chip.ts). */
+	chipFamily?: string;
+	/** The MCU parts the layouts fit (F405, F7X2...). */
+	chipParts?: string[];
 	flashSize?: number;
 	/** Bootloader version from bcdDevice, e.g. "2.2". */
 	bootloader?: string;
+	/** Alt 0's layout string (the main flash). */
 	layout?: string;
+	/** Every alternate setting's layout string, alt 0 first. */
+	layouts?: string[];
 }
 
 export interface SerialBoard extends BoardBase {

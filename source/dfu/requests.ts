@@ -95,7 +95,9 @@ export async function errorFromDevice(t: ClassTransfer, what: string): Promise<E
 
 export function statusError(what: string, s: DfuStatus): Error {
 	if (s.status === Status.errVENDOR) return new ReadProtectedError();
-	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state);
+	// The chip refusing to erase or program: the ROM is still there, so the hint is "flash again".
+	const flashFailure = [Status.errWRITE, Status.errERASE, Status.errCHECK_ERASED, Status.errPROG, Status.errVERIFY].includes(s.status as 3);
+	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state, flashFailure ? 'flash-failed' : undefined);
 }
 
 /**

@@ -95,6 +95,7 @@ export function parseDfuSegments(file: string, data: Uint8Array): DfuContent {
 		const body = at + targetPrefixSize;
 		if (body + targetSize > s) fail(at + 266, `target ${t} says ${targetSize} bytes, past the end of the file`);
 		let e = body;
+		const elementsAt: Array<{address: number; size: number; offset: number}> = [];
 		for (let k = 0; k < elements; k++) {
 			if (e + elementHeaderSize > body + targetSize) fail(e, `target ${t} element ${k} starts past the end of its target`);
 			const address = view.getUint32(e, true);
@@ -104,17 +105,47 @@ export function parseDfuSegments(file: string, data: Uint8Array): DfuContent {
 			}
 			if (address + size > 0x1_0000_0000) fail(e, `element ${k} at ${hex32(address)} runs past the 32-bit address space`);
 			segments.push({address, data: data.slice(e + elementHeaderSize, e + elementHeaderSize + size)});
+			elementsAt.push({address, size, offset: e});
 			e += elementHeaderSize + size;
 		}
 		if (e !== body + targetSize) fail(e, `target ${t} says ${targetSize} bytes but its elements hold ${e - body}`);
+		// makeImage would refuse an overlap too, but only this loop knows where the element is.
+		for (const [k, el] of elementsAt.entries()) {
+			const clash = elementsAt.find((o, j) => j < k && el.address < o.address + o.size && o.address < el.address + el.size);
+			if (clash) fail(el.offset, `target ${t} element ${k} (${el.size} bytes at ${hex32(el.address)}) overlaps element ${elementsAt.indexOf(clash)} (${clash.size} bytes at ${hex32(clash.address)})`);
+		}
 		at = e;
 	}
 	if (at !== s) fail(at, `${s - at} unexpected bytes between the last target and the suffix`);
 	return {segments, vid: view.getUint16(s + 4, true), pid: view.getUint16(s + 2, true), bcdDevice: view.getUint16(s, true)};
 }
 
+/** The USB id a DFU suffix names; 0xFFFF in either field means "any device". */
+export function suffixUsbId(vid: number, pid: number): {vendorId: number; productId: number} | undefined {
+	return vid === 0xffff ? undefined : {vendorId: vid, productId: pid};
+}
+
 export function parseDfu(file: string, data: Uint8Array): FirmwareImage {
-	return makeImage(file, 'dfu', parseDfuSegments(file, data).segments, null);
+	const content = parseDfuSegments(file, data);
+	return makeImage(file, 'dfu', content.segments, null, suffixUsbId(content.vid, content.pid));
+}
+
+/**
+ * A DFU suffix at the end of a raw binary (dfu-suffix -a): "UFD", length 16 and a CRC over the rest.
+ * Returns the binary without it, or the data unchanged when there is none; a suffix with a wrong
+ * CRC is an error (a damaged file, or a binary that happens to end in "UFD").
+ */
+export function stripDfuSuffix(file: string, data: Uint8Array): {data: Uint8Array; vid?: number; pid?: number} {
+	if (data.length < suffixSize + 1) return {data};
+	const s = data.length - suffixSize;
+	const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+	if (Buffer.from(data.buffer, data.byteOffset + s + 8, 3).toString('latin1') !== 'UFD' || data[s + 11] !== suffixSize) return {data};
+	const stored = view.getUint32(s + 12, true);
+	const computed = dfuCrc(data.subarray(0, data.length - 4));
+	if (stored !== computed) {
+		throw new FirmwareError(file, `ends in a DFU suffix whose CRC is ${hex32(stored)}, but its bytes give ${hex32(computed)}: the file is damaged (or rebuild it without the suffix)`, {offset: s + 12});
+	}
+	return {data: data.subarray(0, s), vid: view.getUint16(s + 4, true), pid: view.getUint16(s + 2, true)};
 }
 
 export interface DfuFileOptions {

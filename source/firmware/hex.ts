@@ -28,6 +28,9 @@ for (let c = 0; c < 6; c++) {
 }
 
 const isBinaryByte = (b: number) => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b >= 0x7f;
+/** A byte as a message can show it: 'G', or a control character by name (never a raw CR or tab). */
+const controlNames: Record<number, string> = {0x09: 'a tab', 0x0d: 'a carriage return (CR, old Mac line ends?)', 0x20: 'a space'};
+const charName = (b: number) => controlNames[b] ?? (b > 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}'` : `byte 0x${b.toString(16).toUpperCase().padStart(2, '0')}`);
 const hex2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0');
 
 export interface HexContent {
@@ -52,7 +55,7 @@ export function parseHexSegments(file: string, input: Uint8Array): HexContent {
 			}
 		}
 		for (let p = from; p < to && digits; p++) {
-			if (hexValue[buf[p]!]! < 0) fail(line, `'${String.fromCharCode(buf[p]!)}' at column ${p - lineStart + 1} is not a hex digit`);
+			if (hexValue[buf[p]!]! < 0) fail(line, `${charName(buf[p]!)} at column ${p - lineStart + 1} is not a hex digit`);
 		}
 	};
 

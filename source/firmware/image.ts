@@ -34,6 +34,8 @@ export interface FirmwareImage {
 	low: number;
 	/** One past the highest address. */
 	high: number;
+	/** The USB id a DFU suffix names (.dfu, or a .bin with one); absent when it says any (0xFFFF). */
+	usbId?: {vendorId: number; productId: number};
 }
 
 /** Lower-case hex SHA-256 of a segment's bytes (inspect JSON). */
@@ -46,7 +48,7 @@ export function sha256(data: Uint8Array | Segment): string {
  * Normalise parsed segments into an image: sort by address, join segments that touch exactly (a
  * gap stays a gap), drop empty ones, refuse overlaps and an image with no data at all.
  */
-export function makeImage(file: string, format: FirmwareFormat, segments: readonly Segment[], start: number | null): FirmwareImage {
+export function makeImage(file: string, format: FirmwareFormat, segments: readonly Segment[], start: number | null, usbId?: {vendorId: number; productId: number}): FirmwareImage {
 	const sorted = segments.filter(s => s.data.length > 0).sort((a, b) => a.address - b.address);
 	if (sorted.length === 0) throw new FirmwareError(file, 'contains no data');
 	const merged: Segment[] = [];
@@ -82,6 +84,7 @@ export function makeImage(file: string, format: FirmwareFormat, segments: readon
 		bytes,
 		low: merged[0]!.address,
 		high: last.address + last.data.length,
+		...(usbId ? {usbId} : {}),
 	};
 }
 

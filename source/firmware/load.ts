@@ -38,7 +38,7 @@ export function parseFirmware(file: string, data: Uint8Array, options: LoadOptio
 		throw new FirmwareError(file, 'unknown file type: expected Intel HEX (.hex), DfuSe (.dfu) or raw binary (.bin)');
 	}
 	if (options.address !== undefined && format !== 'bin') {
-		throw new UsageError(`--address only applies to .bin files: ${file} is a .${format} file, which carries its own addresses`, 'bad-file');
+		throw new UsageError(`--address only applies to .bin files: ${file} is a .${format} file, which carries its own addresses`, 'address-option');
 	}
 	switch (format) {
 		case 'hex':
@@ -64,7 +64,7 @@ export async function loadFirmware(path: string, options: LoadOptions = {}): Pro
 					: code === 'EISDIR'
 						? 'is a directory, not a firmware file'
 						: `cannot read the file (${code ?? (error as Error).message})`;
-		throw new FirmwareError(path, detail);
+		throw new FirmwareError(path, detail, undefined, code === 'ENOENT' || code === 'EISDIR' ? 'no-file' : 'bad-file');
 	}
 	return parseFirmware(path, data, options);
 }

@@ -7,7 +7,7 @@ import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
 
-export type JobKind = 'flash' | 'backup' | 'leave' | 'dfu' | 'settings-backup' | 'settings-restore' | 'settings-diff';
+export type JobKind = 'flash' | 'on-connect' | 'backup' | 'leave' | 'dfu' | 'settings-backup' | 'settings-restore' | 'settings-diff';
 
 /**
  * Every phase a job can report, in the order a flash of a serial flight controller meets them.
@@ -70,7 +70,9 @@ export type Question =
 	/** The settings backup failed: flash without one (settings may be lost)? */
 	| {id: number; kind: 'continue-without-backup'; reason: string}
 	/** A settings restore onto a board whose MCU id differs from the backup's. */
-	| {id: number; kind: 'restore-other-board'; backupMcuId: string; boardMcuId: string};
+	| {id: number; kind: 'restore-other-board'; backupMcuId: string; boardMcuId: string}
+	/** Flash on connect: flash this image onto every fitting board that is plugged in? */
+	| {id: number; kind: 'confirm-fleet'; file: string; image: FirmwareImage; count?: number};
 
 /** 'force' is the typed word; it also counts as yes where only yes is asked. */
 export type Reply = 'yes' | 'no' | 'force';
@@ -86,6 +88,10 @@ export type JobEvent =
 	| {type: 'question'; question: Question}
 	/** A question was settled without an answer from this front end (the job stopped, timed out). */
 	| {type: 'question-closed'; id: number}
+	/** Flash on connect: an event of one board's own flash job (its result is that board's result). */
+	| {type: 'fleet'; boardId: string; board: Board; event: JobEvent}
+	/** Flash on connect: a board that was seen and not flashed, and why (wrong target, already flashed...). */
+	| {type: 'board-skipped'; boardId: string; board: Board; reason: string}
 	/** Always the last event. */
 	| {type: 'result'; result: JobResult};
 
@@ -115,7 +121,11 @@ export interface Job<Data = unknown> {
 	readonly kind: JobKind;
 	/** Answer an open question (ignored when it is no longer open). */
 	answer(id: number, reply: Reply): void;
-	/** Ctrl-C, SIGTERM, q then y: stop at the next block boundary (before starting: at once). */
+	/**
+	 * Ctrl-C, SIGTERM, q then y: stop at the next block boundary (before starting: at once). Flash on
+	 * connect: the first call stops taking new boards and lets running flashes finish, the second
+	 * stops those too.
+	 */
 	stop(): void;
 	/** SIGHUP: the terminal is gone. The job runs to its end (never stops mid-write) and logs its result. */
 	hangup(): void;
@@ -247,4 +257,24 @@ export interface DfuReport {
 	dfu?: Board;
 	alreadyInDfu: boolean;
 	boardState: BoardState;
+}
+
+export interface OnConnectRequest extends Omit<FlashRequest, 'board' | 'device' | 'force'> {
+	/** Stop after this many boards were tried (flashed or failed; skipped ones do not count). */
+	count?: number;
+	/** Refused with on-connect (exit 2): a bench never force-flashes boards it has not seen. */
+	force?: boolean;
+}
+
+export interface FleetBoard {
+	boardId: string;
+	board: Board;
+	state: 'running' | 'ok' | 'failed' | 'skipped';
+	reason?: string;
+	result?: JobResult<FlashReport>;
+}
+
+export interface FleetReport {
+	boards: FleetBoard[];
+	tried: number;
 }

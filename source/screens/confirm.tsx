@@ -57,6 +57,11 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		body.push(blank, ...para('Press y to flash without a backup. n, Enter or Esc stop.', width, 'accent', '', true));
 		return <Frame title="No settings backup" keys={yesNoKeys} body={body} />;
 	}
+	if (q.kind === 'confirm-fleet') {
+		body.push(...para(`Flash ${basename(q.file)} onto every fitting board that is plugged in?`, width, undefined, '', true));
+		body.push(blank, ...para('Press y to start. n, Enter or Esc go back.', width, 'accent', '', true));
+		return <Frame title="Flash on connect" keys={yesNoKeys} body={body} />;
+	}
 	body.push(...para(`The backup was made on MCU ${q.backupMcuId}, this board is MCU ${q.boardMcuId}.`, width, 'warn'), blank);
 	body.push(...para('Press y to restore it onto this board anyway. n, Enter or Esc skip the restore.', width, 'accent', '', true));
 	return <Frame title="Another board's settings" keys={yesNoKeys} body={body} />;

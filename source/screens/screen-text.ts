@@ -5,7 +5,7 @@ import {formatBytes, formatDuration, hex32, truncateMiddle} from '../format.js';
 import {planFlash} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import type {Board} from '../devices/types.js';
-import {targetMismatch} from '../devices/target-match.js';
+import {mcuMismatch} from '../jobs/target-check.js';
 import {FcflashError, FirmwareError, FitError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
@@ -172,7 +172,7 @@ export function imageWarnings(board: Board | undefined, image: FirmwareImage): I
 			out.push({text, hint: 'image-fit', fit: true});
 		}
 	}
-	const mismatch = targetMismatch(image, board);
+	const mismatch = mcuMismatch(image, board);
 	if (mismatch) out.push({text: mismatch, hint: 'target-mismatch', fit: false});
 	return out;
 }

@@ -58,5 +58,9 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 			const finished = e.result.ok ? [...j.phases] : j.finished;
 			return {...j, result: e.result, question: undefined, finished};
 		}
+		// Flash on connect's per-board events: not a job the TUI starts.
+		case 'fleet':
+		case 'board-skipped':
+			return j;
 	}
 }

@@ -38,20 +38,34 @@ export interface RunResult {
 	stderr: string;
 }
 
-export function runHarness(harnessArgs: string[], command: string[], timeoutMs = 60_000): Promise<RunResult> {
-	assert.ok(repo, 'cannot find the repository (scripts/with-emulated-usb) from this test file or the cwd');
-	assert.ok(existsSync(serverJs), `${serverJs} is missing: build with tsc first`);
+export interface RunOptions {
+	env?: NodeJS.ProcessEnv;
+	cwd?: string;
+	timeoutMs?: number;
+}
+
+/** Run a command to its end (killed after timeoutMs, which rejects), collecting its output. */
+export function runCommand(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+	const timeoutMs = options.timeoutMs ?? 60_000;
 	return new Promise((resolvePromise, reject) => {
-		const child = spawn(harness, ['--server', serverJs, ...harnessArgs, '--', ...command], {
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		// Its own process group: a timeout ends the command's children too, not only the command.
+		const child = spawn(file, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, detached: true});
+		const killGroup = (signal: NodeJS.Signals) => {
+			try {
+				process.kill(-child.pid!, signal);
+			} catch {
+				// the group is gone already
+			}
+		};
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
-			child.kill('SIGTERM');
-			reject(new Error(`harness timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+			killGroup('SIGTERM');
+			// Whatever still stands after 5 s is killed.
+			setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+			reject(new Error(`${file} timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
 		}, timeoutMs);
 		child.on('error', (error) => {
 			clearTimeout(timer);
@@ -62,6 +76,13 @@ export function runHarness(harnessArgs: string[], command: string[], timeoutMs =
 			resolvePromise({code, stdout, stderr});
 		});
 	});
+}
+
+export function runHarness(harnessArgs: string[], command: string[], timeoutMs = 60_000, options: Omit<RunOptions, 'timeoutMs'> = {}): Promise<RunResult> {
+	assert.ok(repo, 'cannot find the repository (scripts/with-emulated-usb) from this test file or the cwd');
+	assert.ok(existsSync(serverJs), `${serverJs} is missing: build with tsc first`);
+	// The emulator servers run on this Node, whatever `node` the command finds on its PATH.
+	return runCommand(harness, ['--server', serverJs, '--node', process.execPath, ...harnessArgs, '--', ...command], {...options, timeoutMs});
 }
 
 export function describe(result: RunResult): string {

@@ -1,0 +1,221 @@
+// The flash job, for the CLI and the TUI alike: load and check the image, find the board, lock it,
+// check the target, ask, reboot a flight controller into DFU, open the board, erase/write/verify,
+// start the firmware. Every decision is here; front ends render the events and pass answers on.
+// Nothing is erased before the whole image has been checked against the board's layout.
+import {readUnprotect} from '../dfu/dfuse.js';
+import {flashImage, type FlashResult} from '../dfu/flash.js';
+import {planFlash} from '../dfu/plan.js';
+import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
+import type {Board, BoardSource, DfuBoard} from '../devices/types.js';
+import {CancelledError, DeclinedError, ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
+import {describeImage, loadFirmware} from '../firmware/load.js';
+import type {FirmwareImage} from '../firmware/image.js';
+import {formatBytes, formatDuration} from '../format.js';
+import {Locks} from './locks.js';
+import {eraseSummary, flashSteps, planFor} from './confirm-facts.js';
+import {startJob, type JobRun} from './job.js';
+import {rebootIntoDfu, waitForDfu} from './reboot.js';
+import {deviceFacts, isUartBridge, resolveBoard} from './resolve.js';
+import {boardNameMismatch, mcuMismatch, usbIdMismatch} from './target-check.js';
+import type {BoardState, ConfirmFacts, FlashReport, FlashRequest, Job, JobContext, JobListener, Reply} from './types.js';
+
+export class TargetMismatchError extends FcflashError {
+	override name = 'TargetMismatchError';
+	constructor(detail: string, how: string) {
+		super(`${detail} Nothing was written. ${how}`, ExitCode.usage, 'target-mismatch');
+	}
+}
+
+/** A read-unprotect wipes the chip and resets it; the ROM comes back after the mass erase (8-32 s). */
+const unprotectWaitMs = 40_000;
+
+function accepts(reply: Reply | undefined, requires: 'yes' | 'force'): boolean {
+	return requires === 'force' ? reply === 'force' : reply === 'yes' || reply === 'force';
+}
+
+export function startFlashJob(context: JobContext, request: FlashRequest, listener: JobListener): Job<FlashReport> {
+	return startJob<FlashReport>('flash', listener, (run) => flash(run, context, request), (run, result) => ({
+		board: run.data?.board.id,
+		usbPath: run.data?.board.usbPath,
+		file: request.file ?? request.image?.file,
+		verified: run.data?.verified ?? false,
+		boardState: run.data?.boardState,
+		durationMs: result.ok ? run.data?.durationMs : undefined,
+	}));
+}
+
+async function flash(run: JobRun<FlashReport>, context: JobContext, request: FlashRequest) {
+	const {source} = context;
+	// Parse the whole file first (a bad file is reported before anything about boards), while the
+	// boards are listed (listing touches nothing).
+	const listed = source.list();
+	listed.catch(() => {});
+	let image: FirmwareImage;
+	if (request.image) image = request.image;
+	else if (request.file) image = await loadFirmware(request.file, {address: request.address});
+	else throw new UsageError('flash needs a firmware file.');
+	const imageFacts = describeImage(image);
+	run.fields = {file: image.file, image: {bytes: image.bytes, segments: imageFacts.segments}};
+
+	const board = await resolveBoard(source, request, {listed});
+	const report: FlashReport = {board, durationMs: 0, warnings: run.warnings, boardState: 'untouched'};
+	run.data = report;
+	const setState = (state: BoardState) => (report.boardState = state);
+	run.fields = {...run.fields, device: deviceFacts(board), boardState: report.boardState};
+	run.emit({type: 'board', board});
+	if (board.kind === 'serial' && isUartBridge(board)) {
+		throw new FcflashError(`${board.port} is a ${board.name}: it carries one of the board's UARTs, and there is no USB DFU behind it.`, ExitCode.failed, 'uart-bridge');
+	}
+	if (board.kind === 'serial' && request.reboot === false) {
+		throw new FcflashError(
+			`${board.port} is a flight controller running its firmware, and the reboot into DFU is turned off: put it in DFU first (hold BOOT while plugging it in).`,
+			ExitCode.noDevice,
+			'boot-button',
+		);
+	}
+	run.emit({type: 'phases', phases: [...(board.kind === 'serial' ? (['reboot', 'wait'] as const) : []), 'erase', 'write', ...(request.verify === false ? [] : (['verify'] as const)), 'leave']});
+
+	const locks = new Locks();
+	try {
+		await locks.take(board);
+		// The fit check for a board in DFU needs only its listed layout: refuse before asking.
+		planFor(board, image);
+		const mismatch = [mcuMismatch(image, board), usbIdMismatch(image, board)].filter(Boolean).join(' ') || undefined;
+		const nameWarning = boardNameMismatch(image, board);
+		if (nameWarning) run.warn({text: nameWarning, hint: 'target-mismatch'});
+		if (mismatch && request.force) run.warn({text: `${mismatch} Flashing anyway (forced).`, hint: 'target-mismatch'});
+		const requires = mismatch && !request.force ? 'force' : 'yes';
+		if (requires === 'force' && context.interaction !== 'full') throw new TargetMismatchError(mismatch!, 'Pass --force to flash it anyway.');
+		if (!request.yes || requires === 'force') {
+			if (context.interaction === 'none') throw new UsageError('Refusing to erase without confirmation: there is no terminal to ask on. Pass --yes.', 'confirm-needed');
+			const facts: ConfirmFacts = {
+				board,
+				file: image.file,
+				image,
+				erase: eraseSummary(board, image, request),
+				steps: flashSteps(board, image, request),
+				warnings: [...run.warnings],
+				...(mismatch ? {mismatch} : {}),
+			};
+			const reply = await run.ask({kind: 'confirm', facts, requires});
+			if (!accepts(reply, requires)) {
+				if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.');
+				if (requires === 'force') throw new TargetMismatchError(mismatch!, 'Type force to flash it anyway.');
+				throw new DeclinedError();
+			}
+		}
+		// Time from here: the pilot's time at the prompt is not the flash's.
+		const started = performance.now();
+		let dfu: DfuBoard;
+		if (board.kind === 'serial') {
+			dfu = await rebootIntoDfu(run, source, board, {baud: request.baud, waitMs: request.waitMs});
+			setState('in-dfu');
+			report.dfu = dfu;
+			run.emit({type: 'board', board: dfu});
+			await locks.take(dfu);
+		} else dfu = board;
+		run.fields = {...run.fields, device: deviceFacts(dfu)};
+
+		const result = await flashBoard(run, context, request, dfu, image, setState);
+		report.dfu = report.dfu ?? dfu;
+		report.erase = {...result.erase, unchanged: 0, blank: 0};
+		report.written = result.written;
+		report.skipped = result.skipped;
+		report.verified = result.verified;
+		report.left = result.left;
+		report.recoveries = result.recoveries;
+		report.durationMs = Math.round(performance.now() - started);
+		setState(result.left ? 'running' : 'written');
+		const fields = {
+			...run.fields,
+			erase: report.erase,
+			written: result.written,
+			skipped: result.skipped,
+			verified: result.verified,
+			durationMs: report.durationMs,
+			recoveries: result.recoveries,
+			boardState: report.boardState,
+			warnings: run.warnings.map((w) => w.text),
+		};
+		return {fields, summary: flashSummary(image, dfu, report), data: report};
+	} finally {
+		run.fields = {...run.fields, boardState: report.boardState};
+		locks.release();
+	}
+}
+
+async function open(source: BoardSource, board: DfuBoard, context: JobContext): Promise<DfuTarget> {
+	return openDfuTarget(await source.openDfu(board), {trace: context.trace});
+}
+
+/** Open, flash, close: the board is closed on every path, so every command exits. */
+async function flashBoard(
+	run: JobRun<FlashReport>,
+	context: JobContext,
+	request: FlashRequest,
+	board: DfuBoard,
+	image: FirmwareImage,
+	setState: (s: BoardState) => void,
+): Promise<FlashResult> {
+	const options = {
+		fullErase: request.fullErase,
+		verify: request.verify,
+		signal: run.signal,
+		onProgress: (p: {phase: string; done: number; total: number; rate: number; elapsedMs?: number; expectedMs?: number}) => {
+			if (p.phase === 'erase' || p.phase === 'write') setState('partly-written');
+			run.progress(p.phase as 'erase', p.done, p.total, {rate: p.rate, elapsedMs: p.elapsedMs, expectedMs: p.expectedMs});
+		},
+	};
+	let target = await open(context.source, board, context);
+	try {
+		// The listed layout may be missing (an odd string); the opened board's is the fact.
+		planFlash(image, target.flash);
+		try {
+			return await flashImage(target, image, options);
+		} catch (error) {
+			if (!(error instanceof ReadProtectedError)) throw error;
+			if (!request.unprotect) {
+				const reply = context.interaction === 'full' ? await run.ask({kind: 'unprotect', board}) : undefined;
+				if (reply !== 'yes' && reply !== 'force') throw error;
+			}
+			run.info('Read protection is on: unprotecting (the chip wipes itself, resets and comes back)...');
+			setState('partly-written');
+			await readUnprotect(target);
+			await closeDfuTarget(target);
+			const back = await waitForReturn(run, context.source, board);
+			target = await open(context.source, back, context);
+			return await flashImage(target, image, options);
+		}
+	} finally {
+		await closeDfuTarget(target);
+	}
+}
+
+/** After an unprotect: the board leaves the bus, then its ROM enumerates again (up to 40 s). */
+async function waitForReturn(run: JobRun<FlashReport>, source: BoardSource, board: DfuBoard): Promise<DfuBoard> {
+	const started = performance.now();
+	const same = (b: Board) => b.kind === 'dfu' && ((board.serialNumber !== undefined && b.serialNumber === board.serialNumber) || (board.usbPath !== undefined && b.usbPath === board.usbPath));
+	// First it has to go: opening it before it has reset finds the old device.
+	while ((await source.list()).some(same)) {
+		if (performance.now() - started > unprotectWaitMs) break;
+		run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	const back = await waitForDfu(run, source, {serialNumber: board.serialNumber, usbPath: board.usbPath}, {waitMs: Math.max(1000, unprotectWaitMs - (performance.now() - started)), phase: 'unprotect', bootHint: false});
+	if (run.stopped) throw new CancelledError('Interrupted after the unprotect: the chip is wiped and unprotected. Flash again.');
+	if (!back) throw new FcflashError('The chip was unprotected and wiped but did not come back in DFU within 40 s. Replug it (hold BOOT) and flash again.', ExitCode.failed, 'boot-button');
+	return back;
+}
+
+function flashSummary(image: FirmwareImage, dfu: DfuBoard, r: FlashReport): string {
+	const e = r.erase!;
+	const erased = e.mode === 'mass' ? 'mass-erased the whole chip' : e.sectors ? `erased ${e.sectors} sector${e.sectors === 1 ? '' : 's'} (${formatBytes(e.bytes)})` : 'erased nothing';
+	const unchanged = e.unchanged ? `, ${e.unchanged} sector${e.unchanged === 1 ? '' : 's'} already held this firmware` : '';
+	return (
+		`Flashed ${formatBytes(image.bytes)} to ${dfu.chip ?? dfu.name} (${dfu.id}) in ${formatDuration(r.durationMs)}: ${erased}${unchanged}, ` +
+		`wrote ${formatBytes(r.written ?? 0)}${r.skipped ? ` (${formatBytes(r.skipped)} of 0xFF skipped)` : ''}, ` +
+		(r.verified ? 'verified' : 'NOT verified (verify was off)') +
+		(r.left ? ', firmware started.' : '.') +
+		(r.warnings.length ? `\nwarning: ${r.warnings.map((w) => w.text).join('\nwarning: ')}` : '')
+	);
+}

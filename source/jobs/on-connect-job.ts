@@ -1,0 +1,192 @@
+// Flash on connect: a technician chooses the firmware once and plugs boards in. Every board that is
+// present or appears, and that the image fits, gets the whole flash job of its own; boards on
+// several USB ports flash at the same time. No board is flashed twice in a run (Betaflight's flash
+// on connect once looped on the same board): a job owns its board's USB port path until it ends
+// (its check of the running firmware included), and a board seen again afterwards is reported, not
+// flashed. The first stop() stops taking boards and lets running flashes finish; the second stops
+// those at a block boundary too.
+import type {Board, BoardSource} from '../devices/types.js';
+import {CancelledError, DeclinedError, ExitCode, FcflashError, NoDeviceError, UsageError} from '../errors.js';
+import {loadFirmware} from '../firmware/load.js';
+import type {FirmwareImage} from '../firmware/image.js';
+import {appendFlashLog} from './flash-log.js';
+import {planFor} from './confirm-facts.js';
+import {startFlashJob} from './flash-job.js';
+import {startJob, type JobRun} from './job.js';
+import {isUartBridge} from './resolve.js';
+import {mcuMismatch, usbIdMismatch} from './target-check.js';
+import type {FlashReport, FleetBoard, FleetReport, Job, JobContext, JobListener, JobResult, OnConnectRequest} from './types.js';
+
+/** A board back in DFU this soon after its own leave did not start its firmware (BOOT held?). */
+const cameBackWithinMs = 30_000;
+
+/** How boards are told apart: USB port path first (boards without a serial number share ids), then serial number. */
+export function boardKey(board: Board): string {
+	return board.usbPath ? `usb:${board.usbPath}` : board.serialNumber ? `sn:${board.serialNumber}` : `id:${board.id}`;
+}
+
+/** The id shown and logged for a board: its serial number and USB path, so two of a kind differ. */
+export function fleetBoardId(board: Board): string {
+	return [board.serialNumber, board.usbPath].filter(Boolean).join('@') || board.id;
+}
+
+function whyNot(image: FirmwareImage, board: Board): string | undefined {
+	if (board.problem) return board.problem.message;
+	if (isUartBridge(board)) return `${board.name}: a USB-UART bridge has no USB DFU.`;
+	const mismatch = mcuMismatch(image, board) ?? usbIdMismatch(image, board);
+	if (mismatch) return mismatch;
+	try {
+		planFor(board, image);
+	} catch (error) {
+		return (error as Error).message;
+	}
+	const ident = image.ident;
+	if (board.kind === 'serial' && ident && board.fc?.version === ident.version && board.fc?.target === ident.target && (board.fc.variant === 'BTFL') === (ident.flavour === 'Betaflight')) {
+		return `It already runs ${ident.flavour} ${ident.version} for ${ident.target}.`;
+	}
+	return undefined;
+}
+
+function watchBoards(source: BoardSource, onChange: (boards: Board[]) => void): () => void {
+	if (source.watch) return source.watch(onChange);
+	let stopped = false;
+	const poll = async () => {
+		while (!stopped) {
+			try {
+				onChange(await source.list());
+			} catch {
+				// A listing that fails now may work in a moment.
+			}
+			await new Promise((r) => setTimeout(r, 500));
+		}
+	};
+	void poll();
+	return () => {
+		stopped = true;
+	};
+}
+
+export function startOnConnectJob(context: JobContext, request: OnConnectRequest, listener: JobListener): Job<FleetReport> {
+	return startJob<FleetReport>('on-connect', listener, (run) => onConnect(run, context, request), () => ({file: request.file ?? request.image?.file}));
+}
+
+async function onConnect(run: JobRun<FleetReport>, context: JobContext, request: OnConnectRequest) {
+	if (request.force) throw new UsageError('--force cannot be used with --on-connect: a bench run never flashes a board whose target does not match.');
+	if (request.count !== undefined && !(Number.isInteger(request.count) && request.count > 0)) throw new UsageError(`--count ${request.count}: give how many boards to flash, e.g. --count 4.`);
+	const image = request.image ?? (request.file ? await loadFirmware(request.file, {address: request.address}) : undefined);
+	if (!image) throw new UsageError('flash --on-connect needs a firmware file.');
+	run.fields = {file: image.file};
+	const report: FleetReport = {boards: [], tried: 0};
+	run.data = report;
+	if (!request.yes) {
+		if (context.interaction === 'none') throw new UsageError('Refusing to flash boards as they are plugged in without confirmation: there is no terminal to ask on. Pass --yes.', 'confirm-needed');
+		const reply = await run.ask({kind: 'confirm-fleet', file: image.file, image, ...(request.count ? {count: request.count} : {})});
+		if (reply !== 'yes' && reply !== 'force') {
+			if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.');
+			throw new DeclinedError();
+		}
+	}
+
+	const owned = new Map<string, {job: Job<FlashReport>; entry: FleetBoard}>();
+	const finished = new Map<string, {at: number; leftAt?: number; entry: FleetBoard}>();
+	const reported = new Set<string>();
+	let stopHard = false;
+	run.onStopAgain(() => {
+		stopHard = true;
+		for (const {job} of owned.values()) job.stop();
+	});
+	const taking = () => !run.stopped && (request.count === undefined || report.tried < request.count);
+
+	let wake: () => void = () => {};
+	const skip = (key: string, board: Board, reason: string) => {
+		const boardId = fleetBoardId(board);
+		const signature = `${key}|${reason}`;
+		if (reported.has(signature)) return;
+		reported.add(signature);
+		report.boards.push({boardId, board, state: 'skipped', reason});
+		run.emit({type: 'board-skipped', boardId, board, reason});
+	};
+	const start = (key: string, board: Board) => {
+		const boardId = fleetBoardId(board);
+		const entry: FleetBoard = {boardId, board, state: 'running'};
+		report.boards.push(entry);
+		report.tried++;
+		const job = startFlashJob({...context, interaction: 'none'}, {...request, force: false, board, image, yes: true}, (event) => run.emit({type: 'fleet', boardId, board, event}));
+		owned.set(key, {job, entry});
+		void job.done.then((result: JobResult<FlashReport>) => {
+			entry.result = result;
+			entry.state = result.ok ? 'ok' : 'failed';
+			owned.delete(key);
+			finished.set(key, {at: performance.now(), leftAt: result.data?.left ? performance.now() : undefined, entry});
+			appendFlashLog({
+				job: 'flash',
+				reason: 'on-connect',
+				ok: result.ok,
+				exitCode: result.exitCode,
+				board: boardId,
+				usbPath: board.usbPath,
+				file: image.file,
+				message: result.error?.message,
+				backup: result.data?.settings?.backup ?? null,
+			});
+			wake();
+		});
+	};
+	const onBoards = (boards: Board[]) => {
+		for (const board of boards) {
+			const key = boardKey(board);
+			if (owned.has(key)) continue; // its own job is working on it (rebooting, in DFU, coming back)
+			const done = finished.get(key);
+			if (done) {
+				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
+					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
+				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {
+					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
+				}
+				continue;
+			}
+			const reason = whyNot(image, board);
+			if (reason) {
+				skip(key, board, reason);
+				continue;
+			}
+			if (taking()) start(key, board);
+		}
+		wake();
+	};
+	const unwatch = watchBoards(context.source, onBoards);
+	// Waiting for boards is the job's work: keep the process alive while it waits (hotplug listeners
+	// and polls are unref'd so that other commands can exit).
+	const keepAlive = setInterval(() => {}, 1 << 30);
+	try {
+		// Run until the count is reached (or stop()), then let the running flashes finish.
+		for (;;) {
+			if (!taking() && owned.size === 0) break;
+			await new Promise<void>((resolve) => {
+				wake = resolve;
+				run.signal.addEventListener('abort', () => resolve(), {once: true});
+			});
+		}
+	} finally {
+		clearInterval(keepAlive);
+		unwatch();
+	}
+	const tried = report.boards.filter((b) => b.state === 'ok' || b.state === 'failed');
+	const failed = tried.filter((b) => b.state === 'failed');
+	const boardsField = report.boards.map((b) => ({
+		boardId: b.boardId,
+		ok: b.state === 'ok',
+		...(b.state === 'skipped' ? {skipped: true, reason: b.reason} : {}),
+		...(b.result?.error ? {error: b.result.error} : {}),
+	}));
+	const summary =
+		`${tried.length} board${tried.length === 1 ? '' : 's'} tried: ${tried.length - failed.length} flashed, ${failed.length} failed` +
+		`${report.boards.length > tried.length ? `, ${report.boards.length - tried.length} skipped` : ''}.` +
+		report.boards.map((b) => `\n  ${b.boardId}: ${b.state === 'ok' ? 'ok' : b.state === 'skipped' ? `skipped (${b.reason})` : `FAILED (${b.result?.error?.message ?? ''})`}`).join('');
+	run.fields = {file: image.file, boards: boardsField};
+	// Nothing tried says more than "interrupted": no board was there (or none fitted).
+	if (tried.length === 0) throw new NoDeviceError(`No board was flashed. ${summary}`);
+	if (run.stopped) throw new CancelledError(`${stopHard ? 'Stopped' : 'Stopped taking boards'}. ${summary}`);
+	if (failed.length > 0) throw new FcflashError(summary, ExitCode.failed);
+	return {fields: {file: image.file, boards: boardsField}, summary, data: report};
+}
