@@ -46,33 +46,72 @@ export async function readFolder(dir: string): Promise<{entries: Entry[]; error?
 	return {entries: [...entries, ...found.filter((e): e is Entry => e !== undefined)]};
 }
 
-/** One running job: its events go to the app, progress at most every `progressIntervalMs`. */
+/**
+ * One running job: its events go to the app, progress at most every `progressIntervalMs` (the
+ * latest wins; other events go at once, in order). While a phase is under way and the job says
+ * nothing, its last progress is passed on again at each whole second of the phase with the time
+ * spent, so the screen shows the job is alive (a 128 KiB sector erase takes over a second).
+ */
 class JobBinding {
 	private pending: JobEvent | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private last = Number.NEGATIVE_INFINITY;
+	private progress: Extract<JobEvent, {type: 'progress'}> | undefined;
+	private progressAt = 0;
+	private phaseStart = 0;
+	private clock: NodeJS.Timeout | undefined;
 	result: JobResult | undefined;
+	job: Job | undefined;
 
 	constructor(
 		readonly seq: number,
 		private readonly send: (e: JobEvent) => void,
 	) {}
 
-	job: Job | undefined;
-
 	listener = (e: JobEvent) => {
+		if (this.result) return;
 		if (e.type === 'progress') {
+			const now = performance.now();
+			if (e.phase !== this.progress?.phase) this.phaseStart = now;
+			// Every progress shows the time spent in the phase (the job's own clock when it has one).
+			if (e.elapsedMs === undefined) e = {...e, elapsedMs: Math.round(now - this.phaseStart)};
+			this.progress = e;
+			this.progressAt = now;
+			this.tickLater();
 			this.pending = e;
 			if (this.timer) return;
-			const wait = this.last + progressIntervalMs - performance.now();
+			const wait = this.last + progressIntervalMs - now;
 			if (wait <= 0) this.flush();
 			else this.timer = setTimeout(() => this.flush(), wait);
 			return;
 		}
 		this.flush();
-		if (e.type === 'result') this.result = e.result;
+		if (e.type === 'result') {
+			this.result = e.result;
+			if (this.clock) clearTimeout(this.clock);
+		}
 		this.send(e);
 	};
+
+	/** At the next whole second of the phase, unless the job speaks first. */
+	private tickLater() {
+		if (this.clock) clearTimeout(this.clock);
+		const p = this.progress;
+		if (!p || (p.total > 0 && p.done >= p.total)) return;
+		const elapsed = performance.now() - this.phaseStart;
+		this.clock = setTimeout(() => this.tick(), (Math.floor(elapsed / 1000) + 1) * 1000 - elapsed + 2);
+	}
+
+	private tick() {
+		const p = this.progress;
+		if (!p || this.result) return;
+		const now = performance.now();
+		// The job's own clock when it sends one (a mass erase), else ours.
+		const elapsedMs = (p.elapsedMs ?? 0) + (now - this.progressAt);
+		this.pending = {...p, elapsedMs: Math.round(elapsedMs)};
+		this.flush();
+		this.tickLater();
+	}
 
 	private flush() {
 		if (this.timer) clearTimeout(this.timer);

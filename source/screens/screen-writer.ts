@@ -223,9 +223,15 @@ export class ScreenWriter {
 		this.pending = text;
 		this.last = text;
 		if (!this.active || this.dead || this.timer) return;
+		this.flushWhenAllowed();
+	}
+
+	private flushWhenAllowed(): void {
+		this.timer = undefined;
 		const wait = this.waitMs();
 		if (wait <= 0) this.flush();
-		else this.timer = setTimeout(() => this.flush(), wait);
+		// Timers may fire a little early: the window is checked again then.
+		else this.timer = setTimeout(() => this.flushWhenAllowed(), wait);
 	}
 
 	/**
@@ -234,8 +240,8 @@ export class ScreenWriter {
 	 */
 	private waitMs(): number {
 		const now = this.now();
-		while (this.recent.length > 0 && now - this.recent[0]! > 1000) this.recent.shift();
-		return this.recent.length < this.maxFps ? 0 : this.recent[0]! + 1001 - now;
+		while (this.recent.length > 0 && now - this.recent[0]! >= 1000) this.recent.shift();
+		return this.recent.length < this.maxFps ? 0 : this.recent[0]! + 1000 - now;
 	}
 
 	/** The terminal changed size: the next frame repaints everything. */
