@@ -8,7 +8,8 @@ import {optionsCursor} from '../source/screens/use-options-state.js';
 import {boardTitle, progressStats, wrapText} from '../source/screens/screen-text.js';
 import {knownBoard, shownBoards} from '../source/screens/use-device-list-state.js';
 import {KeyReader, parseKeys} from '../source/screens/keys.js';
-import type {ConfirmFacts, JobResult} from '../source/jobs/types.js';
+import type {ConfirmFacts, JobEvent, JobResult} from '../source/jobs/types.js';
+import {JobBinding} from '../source/screens/app-effects.js';
 import {dfuBoard, image, keys, serialBoard, world, type World} from './helpers/tui-world.js';
 
 /** Where the app is: the screen, and what is highlighted there. */
@@ -267,4 +268,21 @@ test('wrapping: continuation lines never start with a space; aligned columns kee
 	const lines = wrapText('Erase:  5 sectors, 128 KiB (0x08000000-0x0801FFFF); the rest is kept', 40, '        ');
 	assert.deepEqual(lines, ['Erase:  5 sectors, 128 KiB', '        (0x08000000-0x0801FFFF); the', '        rest is kept']);
 	for (const l of wrapText('a b c d e f g h i j k l m n o p q r s t u v w x y z '.repeat(4), 13)) assert.doesNotMatch(l, /^ /);
+});
+
+test('job binding: progress at most every 100 ms; a silent phase is passed on again each whole second with the time spent', async () => {
+	const sent: JobEvent[] = [];
+	const b = new JobBinding(1, (e) => sent.push(e));
+	for (let i = 0; i <= 20; i++) b.listener({type: 'progress', phase: 'erase', done: i, total: 100, rate: 0});
+	assert.equal(sent.length, 1, 'the first goes at once, the rest waits');
+	await new Promise((r) => setTimeout(r, 130));
+	assert.equal(sent.length, 2);
+	assert.equal((sent[1] as {done: number}).done, 20, 'the latest wins');
+	await new Promise((r) => setTimeout(r, 1000));
+	const tick = sent.at(-1) as {done: number; elapsedMs?: number};
+	assert.ok(sent.length >= 3 && tick.done === 20 && (tick.elapsedMs ?? 0) >= 1000, JSON.stringify(sent.at(-1)));
+	b.listener({type: 'result', result: {kind: 'flash', ok: true, exitCode: 0, fields: {}, summary: '', cancelled: false}});
+	const n = sent.length;
+	await new Promise((r) => setTimeout(r, 1100));
+	assert.equal(sent.length, n, 'nothing after the result');
 });

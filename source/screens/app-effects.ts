@@ -52,7 +52,7 @@ export async function readFolder(dir: string): Promise<{entries: Entry[]; error?
  * nothing, its last progress is passed on again at each whole second of the phase with the time
  * spent, so the screen shows the job is alive (a 128 KiB sector erase takes over a second).
  */
-class JobBinding {
+export class JobBinding {
 	private pending: JobEvent | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private last = Number.NEGATIVE_INFINITY;
