@@ -130,3 +130,102 @@ export function errorText(error: unknown): string {
 	if (error instanceof Error) return error.message.replace(/^Error:\s*/, '');
 	return String(error);
 }
+
+// ---- Flight-controller CLI and settings (backup, restore, diff) ---------------------------------
+
+/** The CLI did not show its `# ` prompt after `#`: no CLI, another program on the port, a hung FC. */
+export class CliPromptError extends FcflashError {
+	override name = 'CliPromptError';
+	constructor(readonly port: string, readonly waitedMs: number) {
+		super(`${port}: the CLI never showed its prompt (sent '#', waited ${(waitedMs / 1000).toFixed(1)} s).`, ExitCode.failed, 'cli-no-prompt');
+	}
+}
+
+/** A CLI command did not come back to the prompt in time. */
+export class CliTimeoutError extends FcflashError {
+	override name = 'CliTimeoutError';
+	constructor(readonly port: string, readonly command: string, readonly waitedMs: number) {
+		super(`${port}: \`${command}\` did not finish within ${(waitedMs / 1000).toFixed(1)} s.`, ExitCode.failed, 'cli-no-prompt');
+	}
+}
+
+/** The serial port went away in the middle of a CLI exchange (unplugged, rebooted, cable). */
+export class CliPortGoneError extends FcflashError {
+	override name = 'CliPortGoneError';
+	constructor(readonly port: string, readonly during: string) {
+		super(`${port} vanished during ${during}.`, ExitCode.failed, 'fc-port-gone');
+	}
+}
+
+/** The CLI sent bytes that are not text (MSP frames, another baud rate): not a CLI answer. */
+export class CliGarbageError extends FcflashError {
+	override name = 'CliGarbageError';
+	constructor(readonly port: string, readonly command: string, readonly offset: number) {
+		super(`${port}: \`${command}\` returned a non-printable byte at offset ${offset}: the port is not answering as a CLI.`, ExitCode.failed, 'cli-garbage');
+	}
+}
+
+/** The settings backup could not be written. `text` still holds the whole backup, so nothing is lost. */
+export class BackupWriteError extends FcflashError {
+	override name = 'BackupWriteError';
+	constructor(
+		readonly folder: string,
+		readonly reason: string,
+		readonly text: string,
+		permission: boolean,
+	) {
+		super(
+			permission
+				? `Cannot write the settings backup into ${folder}: permission denied. Give your user write access to that folder, or choose another place with --out FILE (or XDG_DATA_HOME).`
+				: `Cannot write the settings backup into ${folder}: ${reason}. Free some space or choose another place with --out FILE (or XDG_DATA_HOME).`,
+			permission ? ExitCode.permission : ExitCode.failed,
+			'backup-folder',
+		);
+	}
+}
+
+/** A settings file that is not a CLI `diff all` (binary, empty, no settings); names file and line. */
+export class SettingsFileError extends FcflashError {
+	override name = 'SettingsFileError';
+	constructor(readonly file: string, readonly detail: string, readonly line?: number) {
+		super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`, ExitCode.usage, 'settings-file');
+	}
+}
+
+/** A backup of one firmware (BTFL) offered to a board running another (INAV): never replayed. */
+export class SettingsVariantError extends FcflashError {
+	override name = 'SettingsVariantError';
+	constructor(readonly file: string, readonly fileVariant: string, readonly boardVariant: string) {
+		super(`${file} is a ${fileVariant} backup, but the flight controller runs ${boardVariant}: its settings do not apply, nothing was changed.`, ExitCode.usage, 'settings-variant');
+	}
+}
+
+/** The backup was taken from another MCU (another board): refused unless forced. */
+export class OtherBoardError extends FcflashError {
+	override name = 'OtherBoardError';
+	constructor(readonly file: string, readonly backupMcuId: string, readonly boardMcuId: string) {
+		super(`${file} was backed up from the MCU ${backupMcuId}, but this flight controller is ${boardMcuId}: nothing was changed.`, ExitCode.usage, 'restore-other-board');
+	}
+}
+
+/**
+ * A restore that stopped before its `save`. Nothing after `defaults nosave` is kept until `save`, so
+ * the board has the settings it had before (the new firmware's defaults after an upgrade).
+ */
+export class RestoreInterruptedError extends FcflashError {
+	override name = 'RestoreInterruptedError';
+	constructor(
+		readonly file: string,
+		readonly reason: string,
+		readonly done: number,
+		readonly total: number,
+		cancelled = false,
+	) {
+		super(
+			`The restore of ${file} stopped at line ${done} of ${total}: ${reason}. Nothing was saved: the flight controller is on the settings it had before (its defaults after a firmware upgrade). ` +
+				`To finish, run \`fcflash-tui settings restore ${file}\`: it replays the whole file.`,
+			cancelled ? ExitCode.interrupted : ExitCode.failed,
+			'restore-interrupted',
+		);
+	}
+}

@@ -29,7 +29,15 @@ export type HintId =
 	| 'address-option'
 	| 'flash-failed'
 	| 'backup-exists'
-	| 'confirm-needed';
+	| 'confirm-needed'
+	| 'cli-no-prompt'
+	| 'fc-port-gone'
+	| 'cli-garbage'
+	| 'backup-folder'
+	| 'settings-file'
+	| 'settings-variant'
+	| 'restore-other-board'
+	| 'restore-interrupted';
 
 export interface Hint {
 	title: string;
@@ -168,6 +176,44 @@ export const hints: Record<HintId, Hint> = {
 	'confirm-needed': {
 		title: 'Confirmation needed',
 		text: 'Flashing erases the board. In a script, pass --yes to confirm; on a terminal, answer y at the prompt.',
+	},
+	'cli-no-prompt': {
+		title: 'The flight controller CLI does not answer',
+		text:
+			'Close any Configurator or terminal that has the port open, unplug the board and plug it in again, then retry. ' +
+			'A firmware without a CLI cannot have its settings kept: flash with --no-keep-settings and set it up again.',
+	},
+	'fc-port-gone': {
+		title: 'Flight controller port vanished',
+		text: 'The serial port went away (unplugged, rebooted, loose cable). Plug the board back in and run the command again; nothing is written to a file half-way.',
+	},
+	'cli-garbage': {
+		title: 'Not a CLI answer',
+		text: 'The port sent binary data instead of CLI text: another program is talking MSP on it, or a USB-UART bridge runs at another baud rate (--baud). Close other programs and retry.',
+	},
+	'backup-folder': {
+		title: 'Settings backup folder not writable',
+		text:
+			'Backups go to $XDG_DATA_HOME/fcflash-tui/backups (~/.local/share/... by default). Fix the folder (ls -ld it; it should belong to you), ' +
+			'or pass --out FILE for another place. Nothing on the board was changed.',
+	},
+	'settings-file': {
+		title: 'Not a settings backup',
+		text: 'A settings file is the text of the CLI command `diff all` (what `fcflash-tui settings backup` writes, or a Configurator CLI backup). Check you picked the right file.',
+	},
+	'settings-variant': {
+		title: 'Backup of another firmware',
+		text: 'Betaflight and INAV settings have different names and meanings: a backup of one is never replayed into the other. Set the board up by hand, or flash the firmware the backup came from.',
+	},
+	'restore-other-board': {
+		title: 'Backup from another board',
+		text: 'The backup carries another MCU id (mcu_id) than this board. If you really mean to copy settings between boards, run again with --force; pin assignments may not fit.',
+	},
+	'restore-interrupted': {
+		title: 'Settings restore interrupted',
+		text:
+			'A restore keeps nothing until its final `save`, so the board is on the settings it had before (its defaults after an upgrade). ' +
+			'Reconnect the board and run `fcflash-tui settings restore FILE` to replay the whole file.',
 	},
 };
 

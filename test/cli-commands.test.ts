@@ -343,7 +343,7 @@ describe('dfu', () => {
 		const r = run(['dfu', '--simulate']);
 		assert.equal(r.code, 0, r.stderr);
 		assert.doesNotMatch(r.stdout + r.stderr, ansi);
-		assert.match(r.stdout, /Rebooting into DFU\.\.\.\nWaiting for the DFU board\.\.\.\nsim:ttyACM1 is now in DFU: STM32F722\/F7X2 \(512 KiB\) \(206A37813153, usb sim-2\)\.\n$/);
+		assert.match(r.stdout, /Rebooting into DFU\.\.\.\nsim:ttyACM1: MSP_SET_REBOOT \(ROM bootloader\)\nWaiting for the DFU board\.\.\.\nsim:ttyACM1 is now in DFU: STM32F722\/F7X2 \(512 KiB\) \(206A37813153, usb sim-2\)\.\n$/);
 	});
 
 	it('a board already in DFU: exit 0; no flight controller and no board: exit 3; --no-reboot: exit 2', () => {

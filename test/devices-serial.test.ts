@@ -7,8 +7,8 @@ import {tmpdir} from 'node:os';
 import {dirname, join, relative} from 'node:path';
 import {EventEmitter} from 'node:events';
 import {FakeFc} from './helpers/fake-fc.js';
-import {identifyPort} from '../source/devices/fc-identify.js';
-import {chooseRebootMethod, rebootToDfu} from '../source/devices/fc-reboot.js';
+import {identifyLink, identifyPort} from '../source/devices/fc-identify.js';
+import {chooseRebootMethod, rebootLinkToDfu, rebootToDfu} from '../source/devices/fc-reboot.js';
 import {openSerial, type PortFactory, type PortLike} from '../source/devices/serial-link.js';
 import {listSerialPorts} from '../source/devices/serial-ports.js';
 import {RealSource} from '../source/devices/real-source.js';
@@ -23,7 +23,15 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
 	Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref())]);
 
 test('identify() over a PTY returns Betaflight 4.5.1 and the board', pty, async () => {
-	const fc = await FakeFc.start({variant: 'BTFL', version: '4.5.1', apiVersion: '1.46', boardIdentifier: 'S405', targetName: 'STM32F405', boardName: 'SPEEDYBEEF405V3'});
+	const fc = await FakeFc.start({
+		variant: 'BTFL',
+		version: '4.5.1',
+		apiVersion: '1.46',
+		boardIdentifier: 'S405',
+		targetName: 'STM32F405',
+		boardName: 'SPEEDYBEEF405V3',
+		mcuId: '002d004a1751393338353838',
+	});
 	try {
 		const info = await identifyPort(fc.hostPath);
 		assert.equal(info?.variant, 'BTFL');
@@ -32,9 +40,10 @@ test('identify() over a PTY returns Betaflight 4.5.1 and the board', pty, async 
 		assert.equal(info?.board, 'S405');
 		assert.equal(info?.target, 'STM32F405');
 		assert.equal(info?.boardName, 'SPEEDYBEEF405V3');
+		assert.equal(info?.mcuId, '002d004a1751393338353838');
 		assert.deepEqual(
 			fc.requests.map((r) => r.cmd),
-			[1, 2, 3, 4],
+			[1, 2, 3, 4, 160],
 		);
 		// The port was closed again: the FC can be opened a second time at once.
 		assert.equal((await identifyPort(fc.hostPath))?.variant, 'BTFL');
@@ -168,6 +177,32 @@ test('RealSource lists an FC once (cached), then reboots it with MSP_SET_REBOOT(
 		await source.rebootToDfu(board);
 		assert.deepEqual(await withTimeout(fc.rebooted, 3000, 'the reboot'), {method: 'msp', mode: 1, dfu: true});
 		assert.deepEqual(await source.list(), []);
+	} finally {
+		await source.close();
+		await fc.close();
+	}
+});
+
+test('RealSource.openLink: identify and the reboot run over the one open link', pty, async () => {
+	const fc = await FakeFc.start({variant: 'BTFL', apiVersion: '1.46', mcuId: '000000000000000100000002'});
+	const source = new RealSource({
+		listDfu: async () => [],
+		usbEvents: null,
+		serial: {identifyOnList: false, listPorts: async () => [{path: fc.hostPath, vendorId: 0x0483, productId: 0x5740, serialNumber: 'SN1'}]},
+	});
+	try {
+		const [board] = (await source.list()) as SerialBoard[];
+		const link = await source.openLink(board!);
+		try {
+			assert.equal(link.path, fc.hostPath);
+			assert.equal((await identifyLink(link))?.mcuId, '000000000000000100000002');
+			const result = await rebootLinkToDfu(link);
+			assert.equal(result.method, 'msp');
+			assert.equal(await link.waitClosed(3000), true, 'the FC closed the link by rebooting');
+			assert.deepEqual(await withTimeout(fc.rebooted, 3000, 'the reboot'), {method: 'msp', mode: 1, dfu: true});
+		} finally {
+			await link.close();
+		}
 	} finally {
 		await source.close();
 		await fc.close();
@@ -310,6 +345,45 @@ test('EBUSY or a held lock on open: hint busy; listing shows the problem instead
 	assert.equal(board?.kind, 'serial');
 	assert.deepEqual(board?.problem?.hint, 'dialout');
 	await source.close();
+});
+
+test('a port whose device node vanishes without a close event counts as closed, and is let go', async () => {
+	// serialport retries at once when a read returns 0 bytes, which is what a hung-up tty returns:
+	// a hangup during a read never reaches its poller, so no 'close' comes. The node going away does.
+	const dir = mkdtempSync(join(tmpdir(), 'vanish-'));
+	const path = join(dir, 'ttyACM0');
+	writeFileSync(path, '');
+	let closedByLink = 0;
+	const events = new EventEmitter();
+	const port: PortLike = {
+		isOpen: true,
+		open: (cb) => cb(null),
+		write: () => true,
+		drain: (cb) => cb(null),
+		close: (cb) => {
+			closedByLink++;
+			cb?.(null);
+		},
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any
+		on: (event: string, listener: (...args: any[]) => void) => events.on(event, listener),
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any
+		off: (event: string, listener: (...args: any[]) => void) => events.off(event, listener),
+	};
+	try {
+		const link = await openSerial(path, {createPort: () => port});
+		assert.equal(link.closed, false);
+		const gone = link.waitClosed(3000);
+		rmSync(path);
+		const started = performance.now();
+		assert.equal(await gone, true);
+		assert.ok(performance.now() - started < 1000);
+		assert.equal(link.closed, true);
+		assert.equal(closedByLink, 1, 'the serialport was closed, which ends its read loop');
+		await link.close();
+		assert.equal(closedByLink, 1);
+	} finally {
+		rmSync(dir, {recursive: true, force: true});
+	}
 });
 
 test('an open that never completes times out instead of hanging', async () => {

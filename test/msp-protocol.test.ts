@@ -7,6 +7,7 @@ import {
 	decodeBoardInfo,
 	decodeFcVariant,
 	decodeFcVersion,
+	decodeUid,
 	encodeFrame,
 	encodeRequest,
 	identify,
@@ -143,6 +144,20 @@ test('decoders: board info, modern and old layouts', () => {
 	assert.throws(() => decodeBoardInfo(Buffer.from('S7')), RangeError);
 });
 
+test('MSP_UID: three little-endian u32 printed %08x each, as the CLI prints mcu_id', () => {
+	// Betaflight 4.5.6 SITL: the CLI says `mcu_id 000000000000000100000002`, MSP_UID sends 0, 1, 2.
+	assert.equal(decodeUid(Buffer.from('000000000100000002000000', 'hex')), '000000000000000100000002');
+	// A real STM32F405: U_ID_0 = 0x002d004a, U_ID_1 = 0x17513933, U_ID_2 = 0x38353838.
+	const real = Buffer.alloc(12);
+	real.writeUInt32LE(0x002d004a, 0);
+	real.writeUInt32LE(0x17513933, 4);
+	real.writeUInt32LE(0x38353838, 8);
+	assert.equal(decodeUid(real), '002d004a1751393338353838');
+	// Leading zeros of each word are kept, so the text is always 24 digits.
+	assert.equal(decodeUid(Buffer.from([0xff, 0, 0, 0, 1, 0, 0, 0x80, 0, 0, 0, 0])), '000000ff8000000100000000');
+	assert.throws(() => decodeUid(Buffer.alloc(11)), RangeError);
+});
+
 test('apiAtLeast compares major.minor numerically', () => {
 	assert.equal(apiAtLeast('1.42', 1, 42), true);
 	assert.equal(apiAtLeast('1.46', 1, 42), true);
@@ -193,13 +208,14 @@ test('identify collects variant, version, API and board info', async () => {
 		if (cmd === 2) return encodeFrame('>', 2, Buffer.from('BTFL'));
 		if (cmd === 3) return encodeFrame('>', 3, [4, 5, 1]);
 		if (cmd === 4) return encodeFrame('>', 4, [...Buffer.from('S405'), 0, 0, 0, 1, 9, ...Buffer.from('STM32F405'), 0, 0]);
+		if (cmd === 160) return encodeFrame('>', 160, Buffer.from('4a002d003339511738383538', 'hex'));
 		return undefined;
 	});
 	const info = await identify(port, {timeoutMs: 200});
-	assert.deepEqual(info, {apiVersion: '1.46', variant: 'BTFL', version: '4.5.1', board: 'S405', target: 'STM32F405', hardwareRevision: 0});
+	assert.deepEqual(info, {apiVersion: '1.46', variant: 'BTFL', version: '4.5.1', board: 'S405', target: 'STM32F405', hardwareRevision: 0, mcuId: '002d004a1751393338353838'});
 	assert.deepEqual(
 		port.sent.map((b) => b[4]),
-		[1, 2, 3, 4],
+		[1, 2, 3, 4, 160],
 	);
 });
 

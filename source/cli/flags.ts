@@ -26,6 +26,8 @@ export const help = `
     --watch              list: print attach/detach lines until Ctrl-C (exit 0)
     --install            udev-rules: write /etc/udev/rules.d/45-fcflash.rules and reload udev (root only)
     --simulate[=PROFILE] use the built-in emulated boards (stm32f405, stm32f411, stm32f722, stm32h743, at32f435)
+    --simulate=P1,P2     one emulated board per entry; PROFILE:fc runs Betaflight on a serial port
+    --simulate-arrival MS  entry k of --simulate appears k x MS after start (flash on connect)
     --simulate-state F   keep the emulated board's flash in file F between runs
     --on-connect         flash: flash every fitting board that is present or plugged in, several at once
     --count N            flash --on-connect: stop after N boards were tried (flashed or failed)
@@ -77,6 +79,7 @@ export const cliFlags = {
 	json: {type: 'boolean', default: false},
 	simulate: {type: 'string'},
 	simulateState: {type: 'string'},
+	simulateArrival: {type: 'number'},
 	unprotect: {type: 'boolean', default: false},
 	force: {type: 'boolean', default: false},
 	rewrite: {type: 'boolean', default: false},

@@ -15,10 +15,10 @@ function simFaults(env: NodeJS.ProcessEnv = process.env): Faults | undefined {
 	}
 }
 
-export async function openBoardSource(flags: {simulate?: string; simulateState?: string}): Promise<BoardSource> {
+export async function openBoardSource(flags: {simulate?: string; simulateState?: string; simulateArrival?: number}): Promise<BoardSource> {
 	if (flags.simulate !== undefined) {
 		const {SimulatedSource} = await import('./simulated.js');
-		return new SimulatedSource(flags.simulate, {statePath: flags.simulateState, faults: simFaults()});
+		return new SimulatedSource(flags.simulate, {statePath: flags.simulateState, arrivalMs: flags.simulateArrival, faults: simFaults()});
 	}
 	const {RealSource} = await import('./real-source.js');
 	return new RealSource();

@@ -3,7 +3,7 @@
 import {sleep} from '../sleep.js';
 import {apiAtLeast, identify as mspIdentify, MspCommand, MspParser, rebootToRomRequest} from './msp.js';
 import type {IdentifyOptions} from './fc-identify.js';
-import {DEFAULT_BAUD, openSerial, type SerialLink} from './serial-link.js';
+import {DEFAULT_BAUD, openSerial, type Link} from './serial-link.js';
 import type {FlightControllerInfo} from './types.js';
 
 /**
@@ -43,7 +43,7 @@ export interface RebootResult {
 const REBOOT_CHAR = Buffer.from('R');
 
 /** Collect received text (CLI output) until `pattern` matches, the port closes, or `ms` pass. */
-function waitForText(link: SerialLink, pattern: RegExp, ms: number): Promise<string | undefined> {
+function waitForText(link: Link, pattern: RegExp, ms: number): Promise<string | undefined> {
 	return new Promise((resolve) => {
 		let text = '';
 		let done = false;
@@ -65,7 +65,7 @@ function waitForText(link: SerialLink, pattern: RegExp, ms: number): Promise<str
 }
 
 /** Wait for the ack of MSP_SET_REBOOT: true = acked or the port vanished, false = refused/silent. */
-function waitForRebootAck(link: SerialLink, ms: number): Promise<boolean> {
+function waitForRebootAck(link: Link, ms: number): Promise<boolean> {
 	return new Promise((resolve) => {
 		const parser = new MspParser();
 		let done = false;
@@ -90,6 +90,19 @@ function waitForRebootAck(link: SerialLink, ms: number): Promise<boolean> {
  */
 export async function rebootToDfu(path: string, options: RebootOptions = {}): Promise<RebootResult> {
 	const link = await openSerial(path, {...options, baudRate: options.baud ?? options.baudRate ?? DEFAULT_BAUD});
+	try {
+		return await rebootLinkToDfu(link, options);
+	} finally {
+		await link.close();
+	}
+}
+
+/**
+ * The same over a link that is already open (a real port, fc-sitl's PTY, an emulated FC). The link
+ * is left for the caller to close; normally the FC has closed it by rebooting.
+ */
+export async function rebootLinkToDfu(link: Link, options: Omit<RebootOptions, keyof IdentifyOptions> & {timeoutMs?: number} = {}): Promise<RebootResult> {
+	const path = link.path;
 	const send = async (data: Buffer | string) => {
 		try {
 			await link.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
@@ -98,43 +111,38 @@ export async function rebootToDfu(path: string, options: RebootOptions = {}): Pr
 			return false; // the FC is already gone: that is what we wanted
 		}
 	};
-	try {
-		let fc: FlightControllerInfo | undefined = options.fc;
-		if (!options.method) {
-			const fresh = await mspIdentify(link, {timeoutMs: options.timeoutMs ?? 300}).catch(() => undefined);
-			if (fresh) fc = fresh;
-		}
-		const method = options.method ?? chooseRebootMethod(fc);
-		const result: RebootResult = {method, fc};
-		if (method === 'msp') {
-			options.onInfo?.(`${path}: MSP_SET_REBOOT (ROM bootloader)`);
-			await send(rebootToRomRequest());
-			if (!(await waitForRebootAck(link, 600))) {
-				options.onInfo?.(`${path}: no MSP reboot acknowledgement, sending 'R'`);
-				result.fellBackToChar = true;
-				await send(REBOOT_CHAR);
-			}
-		} else if (method === 'cli') {
-			options.onInfo?.(`${path}: entering the CLI for 'dfu'`);
-			await send('####\r\n');
-			const prompt = await waitForText(link, /CLI|\r?\n# ?$|^# ?$/m, 1200);
-			if (prompt !== undefined) {
-				await send('dfu\r\n');
-				await waitForText(link, /DFU|Rebooting|bootloader/i, 800);
-			} else if (!link.closed) {
-				options.onInfo?.(`${path}: no CLI prompt, sending 'R'`);
-				result.fellBackToChar = true;
-				await send(REBOOT_CHAR);
-			}
-		} else {
-			options.onInfo?.(`${path}: sending the reboot character 'R'`);
+	let fc: FlightControllerInfo | undefined = options.fc;
+	if (!options.method) {
+		const fresh = await mspIdentify(link, {timeoutMs: options.timeoutMs ?? 300}).catch(() => undefined);
+		if (fresh) fc = fresh;
+	}
+	const method = options.method ?? chooseRebootMethod(fc);
+	const result: RebootResult = {method, fc};
+	if (method === 'msp') {
+		options.onInfo?.(`${path}: MSP_SET_REBOOT (ROM bootloader)`);
+		await send(rebootToRomRequest());
+		if (!(await waitForRebootAck(link, 600))) {
+			options.onInfo?.(`${path}: no MSP reboot acknowledgement, sending 'R'`);
+			result.fellBackToChar = true;
 			await send(REBOOT_CHAR);
 		}
-		// Give a UART bridge a moment to shift the last byte out before closing drops DTR.
-		if (!link.closed) await Promise.race([link.waitClosed(150), sleep(150)]);
-		return result;
-	} finally {
-		await link.close();
+	} else if (method === 'cli') {
+		options.onInfo?.(`${path}: entering the CLI for 'dfu'`);
+		await send('####\r\n');
+		const prompt = await waitForText(link, /CLI|\r?\n# ?$|^# ?$/m, 1200);
+		if (prompt !== undefined) {
+			await send('dfu\r\n');
+			await waitForText(link, /DFU|Rebooting|bootloader/i, 800);
+		} else if (!link.closed) {
+			options.onInfo?.(`${path}: no CLI prompt, sending 'R'`);
+			result.fellBackToChar = true;
+			await send(REBOOT_CHAR);
+		}
+	} else {
+		options.onInfo?.(`${path}: sending the reboot character 'R'`);
+		await send(REBOOT_CHAR);
 	}
+	// Give a UART bridge a moment to shift the last byte out before closing drops DTR.
+	if (!link.closed) await Promise.race([link.waitClosed(150), sleep(150)]);
+	return result;
 }
-

@@ -13,6 +13,8 @@ export const MspCommand = {
 	boardInfo: 4,
 	buildInfo: 5,
 	setReboot: 68,
+	/** The MCU's 96-bit unique id (U_ID): three little-endian u32. */
+	uid: 160,
 } as const;
 
 /** MSP_SET_REBOOT's type byte (Betaflight). INAV ignores it and always restarts the firmware. */
@@ -288,18 +290,27 @@ export function decodeBoardInfo(payload: Uint8Array): BoardInfo {
 	return info;
 }
 
+/**
+ * MSP_UID: 12 bytes, three little-endian u32 (U_ID_0..2), printed as `%08x%08x%08x`, the same text
+ * as the CLI's `mcu_id` (so a backup's `mcu_id` line and a live board compare as strings).
+ */
+export function decodeUid(payload: Uint8Array): string {
+	if (payload.length < 12) throw new RangeError(`MSP_UID reply too short (${payload.length} bytes)`);
+	const buf = Buffer.from(payload);
+	return [0, 4, 8].map((at) => buf.readUInt32LE(at).toString(16).padStart(8, '0')).join('');
+}
+
 /** MSP_SET_REBOOT asking for the ROM bootloader (DFU). */
 export const rebootToRomRequest = () => encodeRequest(MspCommand.setReboot, [RebootType.bootloaderRom]);
 
-/** FlightControllerInfo plus the board-info fields the shared type does not carry (yet). */
+/** FlightControllerInfo plus the board-info fields the shared type does not carry. */
 export interface MspIdentity extends FlightControllerInfo {
-	boardName?: string;
 	manufacturerId?: string;
 	hardwareRevision?: number;
 }
 
 /**
- * Ask API_VERSION, FC_VARIANT, FC_VERSION and BOARD_INFO. Resolves undefined when the port does
+ * Ask API_VERSION, FC_VARIANT, FC_VERSION, BOARD_INFO and UID. Resolves undefined when the port does
  * not answer MSP at all (not a flight controller, CLI mode, another protocol); a reply that is only
  * partly understood still gives what was learnt.
  */
@@ -338,6 +349,8 @@ export async function identify(port: MspTransport, options: {timeoutMs?: number}
 			info.hardwareRevision = b.hardwareRevision;
 		});
 	}
+	const uid = await ask(MspCommand.uid);
+	if (uid) attempt(() => (info.mcuId = decodeUid(uid)));
 	for (const key of Object.keys(info) as (keyof MspIdentity)[]) if (info[key] === undefined) delete info[key];
 	return info;
 }

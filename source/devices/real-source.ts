@@ -8,6 +8,7 @@ import {usbError, usbProblem} from './usb-errors.js';
 import {BoardWatcher, type UsbEvents} from './board-watcher.js';
 import {SerialBoards, type SerialBoardsOptions} from './serial-boards.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
+import type {Link} from './serial-link.js';
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import {NoDeviceError} from '../errors.js';
 import {parseLayout, layoutSize} from '../dfu/layout.js';
@@ -190,6 +191,10 @@ export class RealSource implements BoardSource {
 
 	identify(board: SerialBoard): Promise<FlightControllerInfo | undefined> {
 		return this.serial.identify(board);
+	}
+
+	openLink(board: SerialBoard, options: {baud?: number} = {}): Promise<Link> {
+		return this.serial.openLink(board, options);
 	}
 
 	watch(onChange: (boards: Board[]) => void): () => void {

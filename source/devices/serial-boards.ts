@@ -2,7 +2,7 @@
 // and cached until the port goes away, and rebooted into DFU.
 import {identifyPort} from './fc-identify.js';
 import {chooseRebootMethod, rebootToDfu, type RebootResult} from './fc-reboot.js';
-import {serialProblem, type PortFactory} from './serial-link.js';
+import {openSerial, serialProblem, type PortFactory, type SerialLink} from './serial-link.js';
 import {listSerialPorts, type FcPort, type ListSerialOptions} from './serial-ports.js';
 import type {FlightControllerInfo, SerialBoard} from './types.js';
 
@@ -156,6 +156,13 @@ export class SerialBoards {
 			return (await this.options.reboot(port, {baud: options.baud, fc})) ?? {method: chooseRebootMethod(fc), fc};
 		}
 		return rebootToDfu(port.path, {baud: options.baud, fc, createPort: this.options.createPort, onInfo: options.onInfo});
+	}
+
+	/** Open the board's port for MSP or its CLI, once an identify in flight has let go of it. */
+	async openLink(board: SerialBoard, options: {baud?: number} = {}): Promise<SerialLink> {
+		const port = this.portFor(board);
+		await this.cache.get(port.path)?.pending;
+		return openSerial(port.path, {baudRate: options.baud ?? this.options.baudRate, createPort: this.options.createPort});
 	}
 
 	/** Wait for identifies in flight (they close their ports). */

@@ -1,5 +1,8 @@
 // Opening a serial port: a timeout on open, the errors a pilot meets mapped to what to do next, and
-// SerialLink, an open port that speaks bytes and closes promptly.
+// SerialLink, an open port that speaks bytes and closes promptly. Link is what the flight-controller
+// code (MSP, the CLI, settings) needs from any byte pipe, so the same code drives a real port, a
+// PTY (fc-sitl) and an emulated flight controller in-process.
+import {existsSync} from 'node:fs';
 import {errorText, ExitCode, FcflashError, PermissionError, type ExitCodeValue} from '../errors.js';
 import type {HintId} from '../hints.js';
 import type {MspTransport} from './msp.js';
@@ -58,20 +61,52 @@ export function serialOpenError(error: unknown, path: string): FcflashError {
 	return new FcflashError(p.message, p.exitCode, p.hint);
 }
 
-/** An open serial port speaking bytes; closes promptly and idempotently. */
-export class SerialLink implements MspTransport {
+/** An open byte link to a flight controller. */
+export interface Link extends MspTransport {
+	/** The port path (or an emulated board's name), for messages. */
+	readonly path: string;
+	/** True once the other end went away (the FC rebooted, the cable was pulled) or close() ran. */
+	readonly closed: boolean;
+	/** Resolves true when the link closed within `ms`, false otherwise. */
+	waitClosed(ms: number): Promise<boolean>;
+	/** Idempotent; resolves even when the other end never confirms. */
+	close(): Promise<void>;
+}
+
+/** How often an open port checks that its device node is still there. */
+const NODE_CHECK_MS = 200;
+
+/**
+ * An open serial port speaking bytes; closes promptly and idempotently. A port whose device node
+ * (/dev/ttyACM0, a PTY's link) disappears is closed too: serialport's read loop retries at once on a
+ * 0-byte read, which is what a hung-up tty returns, so a hangup that lands during a read never
+ * reaches its poller, no 'close' comes, and the loop would spin until the port is closed.
+ */
+export class SerialLink implements Link {
 	private closedFlag = false;
 	private closing?: Promise<void>;
 	private readonly closeWaiters = new Set<() => void>();
+	private readonly nodeCheck?: NodeJS.Timeout;
 	lastError?: Error;
 
 	constructor(readonly path: string, private readonly port: PortLike) {
 		port.on('error', (error) => (this.lastError = error));
-		port.on('close', () => {
-			this.closedFlag = true;
-			for (const w of this.closeWaiters) w();
-			this.closeWaiters.clear();
-		});
+		port.on('close', () => this.markClosed());
+		if (path.startsWith('/') && existsSync(path)) {
+			this.nodeCheck = setInterval(() => {
+				if (existsSync(path)) return;
+				this.markClosed();
+				void this.close();
+			}, NODE_CHECK_MS);
+			this.nodeCheck.unref();
+		}
+	}
+
+	private markClosed() {
+		clearInterval(this.nodeCheck);
+		this.closedFlag = true;
+		for (const w of this.closeWaiters) w();
+		this.closeWaiters.clear();
 	}
 
 	get closed() {
@@ -111,8 +146,9 @@ export class SerialLink implements MspTransport {
 
 	close(): Promise<void> {
 		if (this.closing) return this.closing;
+		clearInterval(this.nodeCheck);
 		this.closing = new Promise<void>((resolve) => {
-			if (this.closed) return resolve();
+			if (!this.port.isOpen) return resolve();
 			const timer = setTimeout(resolve, 1000); // a vanished device may never confirm
 			try {
 				this.port.close(() => {

@@ -1,16 +1,26 @@
 // --simulate: built-in emulated boards behind the same BoardSource interface as real USB.
 // `--simulate` alone gives the demo pair: an STM32F405 in DFU and an STM32F722 running Betaflight on
-// an in-process serial port that reboots into DFU. `--simulate=PROFILE` gives that one board in DFU.
+// an in-process serial port that reboots into DFU. `--simulate=P1,P2,...` gives one board per entry
+// (in DFU, or `PROFILE:fc` running Betaflight), each with its own serial number and USB path.
 // Boards behave like the real thing: leave starts the flashed firmware (the board turns into a serial
 // flight controller), a board whose flash is blank stays in DFU, and a disconnect mid-flash comes
-// back in the ROM bootloader.
+// back in the ROM bootloader. A board running a Betaflight image runs the emulated firmware
+// (emulator/fc-firmware.ts): MSP and the CLI over an in-process link, settings in its config sector.
+import {createHash} from 'node:crypto';
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
-import {EmulatedBootloader, EmulatedUsbDevice, isProfileName, profileNames, profiles, type ProfileName} from '../emulator/index.js';
+import {EmulatedBootloader, EmulatedUsbDevice, profiles, type ProfileName} from '../emulator/index.js';
+import {parseSimulateSpec} from './simulate-spec.js';
+import {configArea} from '../emulator/fc-config-sector.js';
+import {EmulatedFlightController, emulatedFirmwareOf, type EmulatedFirmware, type RebootTarget} from '../emulator/fc-firmware.js';
+import {EmulatedLink} from '../emulator/fc-link.js';
 import {findIdent} from '../firmware/ident.js';
 import {bootloaderVersion} from '../dfu/target.js';
 import {describeChip} from './chip.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import {UsageError} from '../errors.js';
+import {identifyLink} from './fc-identify.js';
+import {rebootLinkToDfu} from './fc-reboot.js';
+import {serialOpenError, type Link} from './serial-link.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 
@@ -19,13 +29,42 @@ interface SimBoard {
 	mode: 'dfu' | 'app' | 'gone';
 	port: string;
 	fc?: FlightControllerInfo;
+	/** The emulated firmware, when the board runs a Betaflight image. */
+	app?: EmulatedFlightController;
 	index: number;
+}
+
+/** What the demo F722 runs before anything is flashed. */
+const demoFirmware: EmulatedFirmware = {version: '4.5.1', target: 'STM32F7X2', boardId: 'S7X2', apiVersion: '1.46', date: 'Nov 24 2026', time: '12:00:00', revision: 'c155f5830'};
+
+/** What a `PROFILE:fc` board runs: Betaflight 4.5.1 for that MCU. */
+const targets: Record<ProfileName, {target: string; boardId: string}> = {
+	stm32f405: {target: 'STM32F405', boardId: 'S405'},
+	stm32f411: {target: 'STM32F411', boardId: 'S411'},
+	stm32f722: {target: 'STM32F7X2', boardId: 'S7X2'},
+	stm32h743: {target: 'STM32H743', boardId: 'SH74'},
+	at32f435: {target: 'AT32F435', boardId: 'AT32'},
+};
+const firmwareFor = (profile: ProfileName): EmulatedFirmware => ({...demoFirmware, ...targets[profile]});
+
+/** The n-th board of one profile gets its own serial number: the last byte counts up. */
+function nthSerial(base: string, n: number): string {
+	const last = Number.parseInt(base.slice(-2), 16);
+	return base.slice(0, -2) + ((last + n) & 0xff).toString(16).toUpperCase().padStart(2, '0');
+}
+
+/** A stable 96-bit unique id per emulated chip, from its USB serial number (real STM32s derive one from the other). */
+function uidOf(serialNumber: string): [number, number, number] {
+	const h = createHash('sha256').update(serialNumber).digest();
+	return [h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8)];
 }
 
 export interface SimulatedOptions {
 	/** Multiplies every ROM timing (1 = real silicon). From FCFLASH_SIM_TIME_SCALE by default. */
 	timeScale?: number;
 	statePath?: string;
+	/** --simulate-arrival: entry k of the spec appears k x this many ms after start. */
+	arrivalMs?: number;
 	/** Emulator faults for the boards in DFU (tests: FCFLASH_SIM_FAULTS). */
 	faults?: import('../emulator/types.js').Faults;
 }
@@ -43,23 +82,66 @@ export class SimulatedSource implements BoardSource {
 
 	constructor(spec: string, private readonly options: SimulatedOptions = {}) {
 		this.timeScale = options.timeScale ?? simTimeScale();
-		if (spec === '' || spec === 'demo') {
-			this.add('stm32f405', 'dfu');
-			this.add('stm32f722', 'app', {variant: 'BTFL', version: '4.5.1', apiVersion: '1.46', board: 'S7X2', target: 'STM32F7X2'});
-		} else if (isProfileName(spec)) {
-			this.add(spec, 'dfu');
-		} else {
-			throw new UsageError(`Unknown simulated board "${spec}". Profiles: ${profileNames.join(', ')}.`);
+		const seen = new Map<ProfileName, number>();
+		for (const entry of parseSimulateSpec(spec, options.arrivalMs ?? 0)) {
+			const nth = seen.get(entry.profile) ?? 0;
+			seen.set(entry.profile, nth + 1);
+			const serialNumber = nth === 0 ? undefined : nthSerial(profiles[entry.profile].serialNumber, nth);
+			this.add(entry.profile, entry.fc ? 'app' : 'dfu', entry.fc ? firmwareFor(entry.profile) : undefined, serialNumber, entry.arriveAfterMs);
 		}
 		if (options.statePath) this.loadState(options.statePath);
 	}
 
-	private add(name: ProfileName, mode: SimBoard['mode'], fc?: FlightControllerInfo) {
-		const core = new EmulatedBootloader(profiles[name], {timeScale: this.timeScale, faults: this.options.faults});
-		const sim: SimBoard = {core, mode, fc, index: this.boards.length, port: `sim:ttyACM${this.boards.length}`};
-		if (mode === 'app') core.disconnect('leave');
+	private add(name: ProfileName, mode: SimBoard['mode'], firmware: EmulatedFirmware | undefined, serialNumber: string | undefined, arriveAfterMs: number) {
+		const core = new EmulatedBootloader(profiles[name], {timeScale: this.timeScale, faults: this.options.faults, serialNumber});
+		const sim: SimBoard = {core, mode: arriveAfterMs > 0 ? 'gone' : mode, index: this.boards.length, port: `sim:ttyACM${this.boards.length}`};
+		if (mode === 'app') {
+			core.disconnect('leave');
+			if (firmware) this.run(sim, firmware);
+		}
 		core.on('disconnect', (reason) => this.onDisconnect(sim, reason));
 		this.boards.push(sim);
+		if (arriveAfterMs > 0) {
+			// Plugged in later (flash-on-connect runs): real time, not ROM time.
+			const timer = setTimeout(() => {
+				this.timers.delete(timer);
+				sim.mode = mode;
+				this.changed();
+			}, arriveAfterMs);
+			timer.unref();
+			this.timers.add(timer);
+		}
+	}
+
+	/** Start the emulated firmware on a board (its settings come from its config sector). */
+	private run(sim: SimBoard, firmware: EmulatedFirmware) {
+		sim.app = new EmulatedFlightController({
+			flash: sim.core.flash,
+			area: configArea(sim.core.profile.layouts[0]!),
+			uid: uidOf(sim.core.serialNumber),
+			firmware,
+			onReboot: (target) => this.onFirmwareReboot(sim, target),
+		});
+		sim.fc = sim.app.identity;
+	}
+
+	/** The firmware rebooted (save, exit, bl, MSP_SET_REBOOT, 'R'): its port is gone for a moment. */
+	private onFirmwareReboot(sim: SimBoard, target: RebootTarget) {
+		sim.mode = 'gone';
+		this.changed();
+		if (target === 'bootloader') {
+			this.later(800, () => {
+				sim.core.reset();
+				sim.mode = 'dfu';
+				this.changed();
+			});
+		} else {
+			this.later(1000, () => {
+				sim.app?.boot();
+				sim.mode = 'app';
+				this.changed();
+			});
+		}
 	}
 
 	/** The single simulated DFU board that --simulate-state applies to. */
@@ -103,9 +185,15 @@ export class SimulatedSource implements BoardSource {
 					sim.mode = 'dfu';
 				} else {
 					const ident = findIdent([{address: 0x08000000, data: sim.core.flash}]);
-					sim.fc = ident
-						? {variant: ident.flavour === 'INAV' ? 'INAV' : ident.flavour === 'Cleanflight' ? 'CLFL' : 'BTFL', version: ident.version, target: ident.target, board: ident.target}
-						: {variant: 'unknown'};
+					const firmware = emulatedFirmwareOf(ident);
+					sim.app = undefined;
+					if (firmware) this.run(sim, firmware);
+					else {
+						// Another flavour (INAV, Cleanflight) or no ident: listed, but its port stays silent.
+						sim.fc = ident
+							? {variant: ident.flavour === 'INAV' ? 'INAV' : ident.flavour === 'Cleanflight' ? 'CLFL' : 'BTFL', version: ident.version, target: ident.target, board: ident.target}
+							: {variant: 'unknown'};
+					}
 					sim.mode = 'app';
 				}
 				this.changed();
@@ -181,21 +269,57 @@ export class SimulatedSource implements BoardSource {
 		return new EmulatedUsbDevice(sim.core);
 	}
 
+	/** Over MSP, as a real port is asked; what the listing knows when the port is busy or silent. */
 	async identify(board: SerialBoard): Promise<FlightControllerInfo | undefined> {
-		return this.find(board.id)?.fc;
+		const sim = this.find(board.id);
+		if (!sim?.app || sim.mode !== 'app') return sim?.fc;
+		let link: Link;
+		try {
+			link = await this.openLink(board);
+		} catch {
+			return sim.fc;
+		}
+		try {
+			return (await identifyLink(link, {timeoutMs: 200})) ?? sim.fc;
+		} finally {
+			await link.close();
+		}
 	}
 
-	async rebootToDfu(board: SerialBoard): Promise<void> {
+	/** An in-process link to the emulated firmware; one at a time, like a locked serial port. */
+	async openLink(board: SerialBoard): Promise<Link> {
+		const sim = this.find(board.id);
+		// The same errors a real port gives (serial-link.ts): gone, or busy.
+		if (!sim || sim.mode !== 'app') throw serialOpenError(Object.assign(new Error('ENOENT'), {code: 'ENOENT'}), board.port);
+		// A board running firmware the emulation does not speak: the port opens and says nothing.
+		if (!sim.app) return new EmulatedLink(sim.port, {onHostBytes: () => {}});
+		try {
+			return sim.app.open(sim.port);
+		} catch (error) {
+			throw serialOpenError(error, sim.port);
+		}
+	}
+
+	async rebootToDfu(board: SerialBoard, options: {onInfo?: (line: string) => void} = {}): Promise<void> {
 		const sim = this.find(board.id);
 		if (!sim || sim.mode !== 'app') throw new UsageError(`Simulated flight controller ${board.port} is not running.`);
-		// MSP_SET_REBOOT(1): the port closes, and a moment later the ROM bootloader enumerates.
-		sim.mode = 'gone';
-		this.changed();
-		this.later(800, () => {
-			sim.core.reset();
-			sim.mode = 'dfu';
-			this.changed();
-		});
+		if (sim.app) {
+			// The same MSP_SET_REBOOT(1) path a real board gets, over the in-process port.
+			const link = await this.openLink(board);
+			try {
+				await rebootLinkToDfu(link, {fc: sim.fc, onInfo: options.onInfo});
+			} finally {
+				await link.close();
+			}
+			return;
+		}
+		// No emulated firmware: the port closes, and a moment later the ROM bootloader enumerates.
+		this.onFirmwareReboot(sim, 'bootloader');
+	}
+
+	/** The emulated firmware of a board (tests look at its settings). */
+	firmwareOf(id: string): EmulatedFlightController | undefined {
+		return this.find(id)?.app;
 	}
 
 	watch(onChange: (boards: Board[]) => void): () => void {

@@ -1,6 +1,7 @@
 // What a board source reports and what the CLI and TUI choose from. No React, no USB here.
 import type {DfuUsbDevice} from '../dfu/usb-device.js';
 import type {HintId} from '../hints.js';
+import type {Link} from './serial-link.js';
 
 export interface FlightControllerInfo {
 	/** MSP FC_VARIANT: BTFL, INAV, CLFL, EMUF. */
@@ -10,8 +11,10 @@ export interface FlightControllerInfo {
 	/** MSP_BOARD_INFO board identifier / target name. */
 	board?: string;
 	target?: string;
-	/** MSP_BOARD_INFO board name (USE_BOARD_INFO), e.g. "MATEKF405". */
+	/** MSP_BOARD_INFO board name (unified targets), e.g. "SPEEDYBEEF405V3". */
 	boardName?: string;
+	/** MSP_UID as the CLI's `mcu_id` prints it: 24 hex digits. Names the backup folder. */
+	mcuId?: string;
 }
 
 export interface BoardBase {
@@ -63,6 +66,11 @@ export interface BoardSource {
 	rebootToDfu?(board: SerialBoard, options?: {baud?: number; onInfo?: (line: string) => void}): Promise<void>;
 	/** Identify a serial FC over MSP (short timeout). */
 	identify?(board: SerialBoard): Promise<FlightControllerInfo | undefined>;
+	/**
+	 * Open a byte link to a serial FC (MSP, its CLI): the real port, or an emulated board in-process.
+	 * The caller closes it; a reboot of the FC closes it from the other end.
+	 */
+	openLink?(board: SerialBoard, options?: {baud?: number}): Promise<Link>;
 	/** Called with the whole list on every change; returns an unsubscribe function. */
 	watch?(onChange: (boards: Board[]) => void): () => void;
 	close?(): Promise<void>;

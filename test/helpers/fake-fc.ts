@@ -1,4 +1,5 @@
-// An emulated flight controller on one end of a PTY pair (socat), for tests of the serial side.
+// An emulated flight controller on one end of a PTY pair (socat), for tests of the serial side, and
+// (at the end) in-process stand-ins: the emulated Betaflight on its own flash, a scripted port.
 // It answers MSP v1 like Betaflight 4.5 (or INAV, or old Betaflight, by options): API_VERSION,
 // FC_VARIANT, FC_VERSION, BOARD_INFO; it reboots into "DFU" on MSP_SET_REBOOT(1), on the reboot
 // character 'R', or on the CLI ('#' enters it, `dfu` / `bl` leave for the bootloader). Rebooting
@@ -12,6 +13,8 @@ import {existsSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {SerialPort} from 'serialport';
+import {EmulatedLink, type FirmwarePort} from '../../source/emulator/fc-link.js';
+import {EmulatedFlightController, type EmulatedFirmware, type RebootTarget} from '../../source/emulator/fc-firmware.js';
 
 export type FakeVariant = 'BTFL' | 'INAV' | 'CLFL' | 'EMUF';
 
@@ -25,6 +28,8 @@ export interface FakeFcOptions {
 	targetName?: string;
 	boardName?: string;
 	manufacturerId?: string;
+	/** MSP_UID as the CLI prints it (24 hex digits); absent: MSP_UID is refused. */
+	mcuId?: string;
 	/** false: a port that never answers MSP (a GPS, a silent board). */
 	msp?: boolean;
 	/** The firmware honours MSP_SET_REBOOT's type byte (Betaflight since about API 1.41; never INAV). */
@@ -76,7 +81,7 @@ export class FakeFc {
 	reboot?: FakeReboot;
 	readonly rebooted: Promise<FakeReboot>;
 	private resolveReboot!: (r: FakeReboot) => void;
-	private readonly options: Required<Omit<FakeFcOptions, 'onReboot' | 'boardName' | 'manufacturerId'>> & FakeFcOptions;
+	private readonly options: Required<Omit<FakeFcOptions, 'onReboot' | 'boardName' | 'manufacturerId' | 'mcuId'>> & FakeFcOptions;
 	private socat?: ChildProcess;
 	private port?: SerialPort;
 	private state: 'idle' | 'header-M' | 'header-dir' | 'len' | 'cmd' | 'payload' | 'checksum' = 'idle';
@@ -98,6 +103,7 @@ export class FakeFc {
 			cli: options.cli ?? true,
 			boardName: options.boardName,
 			manufacturerId: options.manufacturerId,
+			mcuId: options.mcuId,
 			onReboot: options.onReboot,
 		};
 		this.fcPath = join(dir, 'ttyFC');
@@ -243,6 +249,14 @@ export class FakeFc {
 				];
 				return this.send(reply(cmd, body));
 			}
+			case 160: {
+				if (!o.mcuId) return this.send(reply(cmd, [], '!'));
+				// Three u32, little-endian, from the printed hex words.
+				const words = o.mcuId.match(/.{8}/g)!.map((w) => Number.parseInt(w, 16));
+				const body = Buffer.alloc(12);
+				words.forEach((w, i) => body.writeUInt32LE(w, i * 4));
+				return this.send(reply(cmd, body));
+			}
 			case 68: {
 				const mode = payload.length ? payload[0]! : 0;
 				if (!o.mspRebootTypes) {
@@ -292,5 +306,67 @@ export class FakeFc {
 	async close() {
 		await this.shutdown();
 		rmSync(this.dir, {recursive: true, force: true});
+	}
+}
+
+// ---- In-process stand-ins for a flight controller's port (no socat) ---------------------------
+
+
+/** Betaflight 4.5.6 as the SITL build reports it (its MCU id is 0, 1, 2). */
+export const sitl456: EmulatedFirmware = {version: '4.5.6', target: 'SITL', boardId: 'SITL', apiVersion: '1.46', date: 'Dec  1 2026', time: '08:26:41', revision: ''};
+export const sitl2026: EmulatedFirmware = {version: '2026.12.0-alpha', target: 'SITL', boardId: 'SITL', apiVersion: '1.49', date: 'Dec  1 2026', time: '08:04:59', revision: 'norevision'};
+
+/**
+ * An emulated flight controller on its own 512 KiB flash (config sector at 0x4000) that boots again
+ * at once after any reboot (as if it left the bootloader straight away); `reboots` records them.
+ */
+export function emulatedFc(firmware: EmulatedFirmware = sitl456, options: {maxChunk?: number; flash?: Uint8Array; uid?: [number, number, number]} = {}) {
+	const reboots: RebootTarget[] = [];
+	const flash = options.flash ?? new Uint8Array(512 * 1024).fill(0xff);
+	const fc = new EmulatedFlightController({
+		flash,
+		area: {offset: 0x4000, size: 0x4000},
+		uid: options.uid ?? [0, 1, 2],
+		firmware,
+		maxChunk: options.maxChunk,
+		onReboot: (target) => {
+			reboots.push(target);
+			fc.boot();
+		},
+	});
+	return {fc, flash, reboots, open: () => fc.open('emu:ttyACM0')};
+}
+
+/** A port whose "firmware" is a function of each line the host sends (`#` alone is a line too). */
+export function scriptedLink(answer: (line: string, say: (text: string) => void) => void, path = 'script:ttyACM0'): EmulatedLink {
+	let buffer = '';
+	const port: FirmwarePort = {
+		onHostBytes(bytes) {
+			buffer += bytes.toString('latin1');
+			if (buffer === '#') {
+				buffer = '';
+				return answer('#', say);
+			}
+			let nl: number;
+			while ((nl = buffer.indexOf('\n')) >= 0) {
+				const line = buffer.slice(0, nl);
+				buffer = buffer.slice(nl + 1);
+				answer(line, say);
+			}
+		},
+	};
+	const link = new EmulatedLink(path, port);
+	const say = (text: string) => setImmediate(() => link.deliver(Buffer.from(text, 'latin1')));
+	return link;
+}
+
+/** Poll `fn` until it gives a value (emulated boards come and go on timers). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined) return v;
+		if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 10));
 	}
 }

@@ -83,3 +83,11 @@ export class OneBoardSource implements BoardSource {
 		return new EmulatedUsbDevice(this.core);
 	}
 }
+
+/** Flash `image` onto `board` with the flash job (no questions); throws the job's error on failure. */
+export async function flashOnce(source: BoardSource, board: Board, image: import('../../source/firmware/image.js').FirmwareImage, options: Omit<import('../../source/jobs/types.js').FlashRequest, 'board' | 'image'> = {}) {
+	const {startFlashJob} = await import('../../source/jobs/flash-job.js');
+	const {result} = await drive((listener) => startFlashJob({source, interaction: 'none'}, {board, image, yes: true, ...options}, listener));
+	if (!result.ok) throw new Error(`flash failed: ${result.error?.message}`);
+	return result;
+}
