@@ -34,9 +34,13 @@ export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase'
 
 const utcStamp = (d = new Date()) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-/** `$XDG_DATA_HOME/fcflash-tui/backups/<serial or id>/<UTC time>-flash.bin` (next to the settings backups). */
+/**
+ * `$XDG_DATA_HOME/fcflash-tui/backups/<serial or id>/<UTC time>-flash.bin`: the settings backups'
+ * folder (settings/store.ts backupsRoot, not imported: it loads node:crypto on the way to the
+ * first frame).
+ */
 export function defaultBackupPath(board: Board, env: NodeJS.ProcessEnv = process.env, now = new Date()): string {
-	const data = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+	const data = env.XDG_DATA_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.local', 'share');
 	const who = (board.serialNumber ?? board.id).replace(/[^A-Za-z0-9._-]+/g, '_');
 	return join(data, 'fcflash-tui', 'backups', who, `${utcStamp(now)}-flash.bin`);
 }
