@@ -74,7 +74,7 @@ async function benchFlash() {
 	}
 }
 
-function timeFirstOutput(args: string[], env: NodeJS.ProcessEnv, until: (out: string) => boolean, bare = false): Promise<number> {
+function timeFirstOutput(args: string[], env: NodeJS.ProcessEnv, until: (out: string) => boolean, bare = false, keepMs = 0): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const t = performance.now();
 		// `script` gives the child a real PTY, as a pilot's terminal would.
@@ -91,13 +91,68 @@ function timeFirstOutput(args: string[], env: NodeJS.ProcessEnv, until: (out: st
 			if (!done && until(out)) {
 				done = true;
 				resolve(performance.now() - t);
-				child.kill('SIGKILL');
+				setTimeout(() => child.kill('SIGKILL'), keepMs);
 			}
 		});
 		child.on('error', reject);
 		child.on('exit', () => {
 			if (!done) reject(new Error(`no first frame; output: ${out.slice(0, 200)}`));
 		});
+	});
+}
+
+/** Drive the TUI through a flash of the 1 MiB image in an 80x24 PTY; measure what it writes. */
+function flashOutput(dir: string): Promise<{bytes: number; writes: number; ms: number; maxPerSecond: string; maxGapMs: number}> {
+	const binFile = join(dir, 'full-1MiB.bin');
+	writeFileSync(binFile, new Uint8Array(1024 * 1024).fill(0x5a));
+	return new Promise((resolve, reject) => {
+		const command = [process.execPath, cli, '--simulate=stm32f405', '--firmware', binFile].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+		const child = spawn('script', ['-qfec', `stty cols 80 rows 24; exec ${command}`, '/dev/null'], {
+			env: {...process.env, TERM: 'xterm-256color', LANG: 'C.UTF-8', FCFLASH_SIM_TIME_SCALE: '1', FCFLASH_TUI_BYTES: '1'},
+			stdio: ['pipe', 'pipe', 'ignore'],
+		});
+		let out = '';
+		let step = 0;
+		let start = 0;
+		const times: number[] = [];
+		let bytes = 0;
+		let elapsed = 0;
+		const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('timed out'))), 90_000);
+		child.stdout.on('data', (d: Buffer) => {
+			out += d.toString();
+			if (step === 4) {
+				bytes += d.length;
+				// Reads less than 5 ms apart are one write split by the PTY.
+				const now = performance.now();
+				if (now - (times.at(-1) ?? 0) > 5) times.push(now);
+			}
+			const send = (when: string, keys: string) => {
+				if (out.includes(when)) {
+					step++;
+					out = '';
+					child.stdin.write(keys);
+					return true;
+				}
+				return false;
+			};
+			if (step === 0) send('1 board connected', '\r');
+			else if (step === 1) send('Fits this board', '\r');
+			else if (step === 2) send('Full chip erase', '\r');
+			else if (step === 3 && send('Flash this board?', 'y')) start = performance.now();
+			else if (step === 4 && out.includes('Flashed successfully')) {
+				step++;
+				elapsed = performance.now() - start;
+				child.stdin.write('q');
+			} else if (step === 5) {
+				// The app's own count (FCFLASH_TUI_BYTES), printed on the shell screen at exit.
+				const m = /at most (\d+) in a second/.exec(out);
+				if (!m) return;
+				clearTimeout(timer);
+				const gaps = times.map((t, i) => t - (times[i - 1] ?? start));
+				resolve({bytes, writes: times.length, ms: elapsed, maxPerSecond: `${m[1]} (whole session, counted by the app)`, maxGapMs: Math.max(...gaps)});
+			}
+		});
+		child.on('error', reject);
 	});
 }
 
@@ -120,18 +175,32 @@ async function benchStartup() {
 		console.log(`${name.padEnd(36)} ${ms(median(times))}`);
 	}
 	// The first frame is the device-list screen's title; the boards arrive a moment later, once the
-	// board source (deliberately loaded after the first frame) has listed them.
-	for (const [name, until] of [
-		['TUI first frame (--simulate)', /Choose a board/],
-		['TUI boards listed (--simulate)', /STM32F405/],
+	// board source (deliberately loaded after the first frame) has listed them. The UI keeps V8's
+	// code cache (written 1.5 s after a start without one): one start to write it, not counted; the
+	// last line is a start that compiles everything (the first start after an install or upgrade).
+	await timeFirstOutput(['--simulate'], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => o.includes('Choose a board'), false, 2500).catch(() => {});
+	for (const [name, until, env] of [
+		['TUI first frame (--simulate)', /Choose a board/, {}],
+		['TUI boards listed (--simulate)', /STM32F405/, {}],
+		['TUI first frame, no code cache', /Choose a board/, {FCFLASH_NO_CODE_CACHE: '1'}],
 	] as const) {
 		try {
 			const times: number[] = [];
-			for (let i = 0; i < 7; i++) times.push(await timeFirstOutput(['--simulate', '--firmware', dir], {TERM: 'xterm-256color', LANG: 'C.UTF-8'}, (o) => until.test(o)));
+			for (let i = 0; i < 7; i++) times.push(await timeFirstOutput(['--simulate', '--firmware', dir], {TERM: 'xterm-256color', LANG: 'C.UTF-8', ...env}, (o) => until.test(o)));
 			console.log(`${name.padEnd(36)} ${ms(median(times))}`);
 		} catch (error) {
 			console.log(`${name}: not measured (${(error as Error).message})`);
 		}
+	}
+	// A whole 1 MiB flash at ROM timing in the same 80x24 PTY: what the terminal receives from the
+	// confirmation's y to the result screen, and how often (budget: 16 KiB, <= 10 redraws a second,
+	// >= 1 progress update a second).
+	try {
+		const f = await flashOutput(dir);
+		console.log(`${'TUI 1 MiB flash, terminal output'.padEnd(36)} ${(f.bytes / 1024).toFixed(1)} KiB in ${f.writes} writes over ${(f.ms / 1000).toFixed(1)} s`);
+		console.log(`${'TUI redraws'.padEnd(36)} at most ${f.maxPerSecond} in any second, longest gap ${ms(f.maxGapMs)}`);
+	} catch (error) {
+		console.log(`TUI 1 MiB flash: not measured (${(error as Error).message})`);
 	}
 	// Yardsticks in the same PTY: bare Node, and a bare Ink app bundled the same way as ours.
 	const bareInk = join(dir, 'bare-ink.mjs');

@@ -1,100 +1,86 @@
 // The interactive terminal UI is loaded only from here, so headless commands never load Ink/React.
-// Order matters for start-up time: render the first frame, then create the board source (real USB
-// and serial native modules load after the first frame, inside use-app).
-import {existsSync, statSync} from 'node:fs';
-import {basename, dirname, resolve} from 'node:path';
-import {createElement} from 'react';
-import {render} from 'ink';
+// Start-up: most of the time before the first frame is V8 compiling the UI's ~450 KB of code
+// (React's reconciler, Ink, Yoga). The bundle ships the UI once more as one CommonJS script
+// (dist/tui-app.cjs, built without top-level await); it runs through vm.Script with V8's code cache
+// kept in $XDG_CACHE_HOME/fcflash-tui, so from the second start on it is deserialised instead of
+// compiled. Without that script (tsc's build/, a failed bundle step) the ES module is imported.
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {homedir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {Script} from 'node:vm';
 import type {CliFlags} from './cli/flags.js';
-import {CancelledError, FcflashError, UsageError} from './errors.js';
-import {App} from './screens/app.js';
-import {detectTheme} from './screens/theme.js';
-import {inkStdout} from './screens/terminal.js';
-import type {FlashJobOptions, FlashJobResult, TuiServices, TuiSettings} from './screens/types.js';
-import type {Board, BoardSource} from './devices/types.js';
-import type {FirmwareImage} from './firmware/image.js';
 
-export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
-	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, address: flags.address};
-	if (flags.firmware) {
-		const path = resolve(cwd, flags.firmware);
-		if (!existsSync(path)) settings.firmwareNote = `--firmware ${flags.firmware}: no such file or folder; starting in the current folder.`;
-		else if (statSync(path).isDirectory()) settings.startDir = path;
-		else {
-			settings.startDir = dirname(path);
-			settings.preselect = basename(path);
-		}
+type TuiApp = typeof import('./tui-app.js');
+
+/** When the code cache is written after a start without one. */
+const cacheAfterMs = 1500;
+
+/** dist/tui-app.cjs next to the bundle (this module is one of its chunks: dist/chunks/). */
+function compiledApp(): string | undefined {
+	if (process.env.FCFLASH_NO_CODE_CACHE) return undefined;
+	const here = dirname(fileURLToPath(import.meta.url));
+	for (const file of [join(here, 'tui-app.cjs'), join(here, '..', 'tui-app.cjs')]) if (existsSync(file)) return file;
+	return undefined;
+}
+
+function cachePath(file: string): string {
+	const st = statSync(file);
+	// No hashing (loading node:crypto alone costs more than the cache saves): the key names the
+	// Node that made the cache and the script it is for.
+	const key = `${process.version}-${process.arch}-${st.size}-${Math.round(st.mtimeMs)}${process.execArgv.length ? '-flags' : ''}`;
+	const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+	return join(base, 'fcflash-tui', `tui-app-${key}.v8`);
+}
+
+function loadCompiled(file: string): {app: TuiApp; saveCache(): void} {
+	const cache = cachePath(file);
+	let cachedData: Buffer | undefined;
+	try {
+		cachedData = readFileSync(cache);
+	} catch {
+		cachedData = undefined;
 	}
-	return settings;
-}
-
-/** The TUI's callback-style flash service on top of the flash job (its Confirm screen asked already). */
-export async function runFlashThroughJob(source: BoardSource, board: Board, image: FirmwareImage, options: FlashJobOptions): Promise<FlashJobResult> {
-	const {startFlashJob} = await import('./jobs/flash-job.js');
-	const request = {board, image, fullErase: options.fullErase, verify: options.verify, reboot: options.reboot, baud: options.baud, unprotect: options.unprotect, yes: true};
-	const job = startFlashJob({source, interaction: 'full'}, request, (event) => {
-		if (event.type === 'progress') options.onProgress?.({phase: event.phase as 'erase', done: event.done, total: event.total, rate: event.rate});
-		else if (event.type === 'info') options.onInfo?.(event.text);
-		else if (event.type === 'question') job.answer(event.question.id, event.question.kind === 'unprotect' && !options.unprotect ? 'no' : 'yes');
-	});
-	options.signal?.addEventListener('abort', () => job.stop(), {once: true});
-	const result = await job.done;
-	if (!result.ok) throw result.cancelled ? new CancelledError(result.error!.message) : new FcflashError(result.error!.message, result.exitCode, result.error!.hintId ?? undefined);
-	return result.data as FlashJobResult;
-}
-
-export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>): TuiServices {
+	const source = readFileSync(file, 'utf8');
+	const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData});
+	const module = {exports: {} as TuiApp};
+	(script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+	const fresh = cachedData === undefined || script.cachedDataRejected === true;
+	let saved = false;
 	return {
-		openSource: async () => {
-			const {openBoardSource} = await import('./devices/board-source.js');
-			return openBoardSource(flags);
+		app: module.exports,
+		saveCache() {
+			if (!fresh || saved) return;
+			saved = true;
+			try {
+				mkdirSync(dirname(cache), {recursive: true});
+				writeFileSync(`${cache}.tmp`, script.createCachedData());
+				renameSync(`${cache}.tmp`, cache);
+				// Caches of other builds or Node versions are of no use any more.
+				for (const name of readdirSync(dirname(cache))) if (/^tui-app-.*\.v8$/.test(name) && join(dirname(cache), name) !== cache) rmSync(join(dirname(cache), name), {force: true});
+			} catch {
+				// No cache this time: the next start compiles again.
+			}
 		},
-		loadImage: async (path, options) => {
-			const {loadFirmware} = await import('./firmware/load.js');
-			return loadFirmware(path, options);
-		},
-		runJob: runFlashThroughJob,
 	};
 }
 
 export async function runTui(flags: CliFlags): Promise<number> {
-	if (!process.stdin.isTTY || !process.stdout.isTTY) {
-		throw new UsageError('The interactive UI needs a terminal. Use the flash, inspect and list commands in scripts.');
+	const file = compiledApp();
+	if (file) {
+		let loaded: ReturnType<typeof loadCompiled> | undefined;
+		try {
+			loaded = loadCompiled(file);
+		} catch {
+			loaded = undefined;
+		}
+		if (loaded) {
+			// Once the device list is up and idle: what start-up compiled is what the cache keeps.
+			setTimeout(() => loaded.saveCache(), cacheAfterMs).unref();
+			return loaded.app.runTui(flags);
+		}
 	}
-	const settings = settingsFromFlags(flags);
-	const services = realServices(flags);
-	const stdout = inkStdout(process.stdout);
-	let firstFrameMs: number | undefined;
-	let exitCode = 0;
-	let done: () => void = () => {};
-	const finished = new Promise<void>((r) => (done = r));
-	const instance = render(
-		createElement(App, {
-			services,
-			settings,
-			theme: detectTheme(process.env),
-			onExit: (code: number) => {
-				exitCode = code;
-				done();
-			},
-		}),
-		{
-			stdout: stdout.stream,
-			exitOnCtrlC: false,
-			incrementalRendering: true,
-			maxFps: 10,
-			patchConsole: false,
-			onRender: () => {
-				firstFrameMs ??= performance.now();
-			},
-		},
-	);
-	await finished;
-	instance.unmount();
-	await instance.waitUntilExit().catch(() => {});
-	// FCFLASH_TUI_BYTES=1: report what the terminal received (for the 64 KiB-per-flash budget).
-	if (process.env.FCFLASH_TUI_BYTES) {
-		process.stderr.write(`fcflash-tui: ${stdout.bytes()} bytes written to the terminal; first frame ${Math.round(firstFrameMs ?? 0)} ms after process start\n`);
-	}
-	return exitCode;
+	const app: TuiApp = await import('./tui-app.js');
+	return app.runTui(flags);
 }

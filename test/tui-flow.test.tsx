@@ -1,54 +1,46 @@
-// The whole app, screen to screen, on the real engine and the emulated boards (no ROM timing).
+// The whole app, screen to screen, on the emulated boards and the job layer (no ROM timing),
+// through Ink and ink-testing-library.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {mkdtempSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {render} from 'ink-testing-library';
-import {App} from '../source/screens/app.js';
+import {App, createApp} from '../source/screens/app.js';
 import {makeTheme} from '../source/screens/theme.js';
 import type {TuiServices, TuiSettings} from '../source/screens/types.js';
+import {startFlashJob} from '../source/jobs/flash-job.js';
+import {startBackupJob} from '../source/jobs/backup-job.js';
+import {startLeaveJob} from '../source/jobs/leave-job.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
 import {loadFirmware} from '../source/firmware/load.js';
-import {runFlashThroughJob as runFlashJob} from '../source/tui.js';
-import {ReadProtectedError} from '../source/errors.js';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
 import {tick, waitFor} from './helpers/ink-frames.js';
+import type {FlashRequest, JobListener, StartJob, FlashReport} from '../source/jobs/types.js';
 
-const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' ', ctrlC: '\x03'};
-
+const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' ', ctrlC: '\x03', end: '\x1b[F'};
 
 const demoDir = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-'));
 writeDemoFiles(demoDir);
 
-function setup(overrides: Partial<TuiServices> = {}, settings: Partial<TuiSettings> = {}) {
+function setup(jobs: Partial<TuiServices['jobs']> = {}, settings: Partial<TuiSettings> = {}) {
 	const exits: number[] = [];
-	const jobs: {unprotect?: boolean}[] = [];
+	const backups = mkdtempSync(join(tmpdir(), 'fcflash-tui-backups-'));
 	const services: TuiServices = {
 		openSource: async () => new SimulatedSource('', {timeScale: 0}),
 		loadImage: (path, options) => loadFirmware(path, options),
-		runJob: (source, board, image, options) => {
-			jobs.push({unprotect: options.unprotect});
-			return runFlashJob(source, board, image, options);
-		},
-		...overrides,
+		jobs: {flash: startFlashJob, backup: startBackupJob, leave: startLeaveJob, ...jobs},
+		backupPath: (b) => join(backups, `${b.serialNumber}.bin`),
 	};
 	const full: TuiSettings = {startDir: demoDir, fullErase: false, verify: true, reboot: true, baud: 115200, ...settings};
-	const r = render(<App services={services} settings={full} theme={makeTheme({unicode: true, color: false})} onExit={(code) => exits.push(code)} />);
-	return {r, exits, jobs};
+	const app = createApp(services, full, {columns: 100, rows: 24}, (code) => exits.push(code));
+	const r = render(<App app={app} theme={makeTheme({unicode: true, color: false})} />);
+	return {r, exits, app, backups};
 }
 
-/** Device list -> the preselected file -> default options -> confirm with y: the flash starts. */
-async function startFlashOfFirstBoard(r: {lastFrame: () => string | undefined; stdin: {write: (data: string) => void}}) {
-	const frame = r.lastFrame;
-	await waitFor(frame, '2 boards connected');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Fits this board');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Full chip erase');
-	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Flash this board?');
-	r.stdin.write('y');
+async function exited(exits: number[]) {
+	for (let i = 0; i < 200 && exits.length === 0; i++) await tick(10);
+	return exits;
 }
 
 test('flow: device list -> firmware -> options -> confirm -> flash -> result -> device list', async () => {
@@ -56,28 +48,27 @@ test('flow: device list -> firmware -> options -> confirm -> flash -> result -> 
 	const frame = r.lastFrame;
 	let f = await waitFor(frame, '2 boards connected');
 	assert.match(f, /❯ STM32F405\/F407 \(1 MiB\)  DFU/);
-	// ? opens the hints from any screen, Esc returns.
 	r.stdin.write('?');
 	await waitFor(frame, 'Troubleshooting');
 	r.stdin.write(keys.esc);
 	await waitFor(frame, 'Choose a board');
 	r.stdin.write(keys.enter);
 	f = await waitFor(frame, 'Fits this board');
-	assert.match(f, /❯ betaflight-4\.5\.1-STM32F405\.hex/);
+	assert.match(f, /❯ ✔ betaflight-4\.5\.1-STM32F405\.hex/);
 	assert.match(f, /Ident: Betaflight \/ STM32F405/);
-	// Esc goes back one screen, Enter comes forward again.
 	r.stdin.write(keys.esc);
 	await waitFor(frame, 'Choose a board');
 	r.stdin.write(keys.enter);
 	await waitFor(frame, 'Fits this board');
 	r.stdin.write(keys.enter);
-	f = await waitFor(frame, 'Full chip erase');
+	await waitFor(frame, 'Full chip erase');
 	r.stdin.write(keys.enter);
 	f = await waitFor(frame, 'Flash this board?');
-	assert.match(f, /Erase:  \d+ sectors/);
+	assert.match(f, /Erase:  (at most )?\d+ sectors/);
 	// Enter on the confirmation goes back, it never flashes.
 	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Full chip erase');
+	await waitFor(frame, /Full chip erase[\s\S]*Up\/Down move/);
+	await tick(50);
 	r.stdin.write(keys.enter);
 	await waitFor(frame, 'Flash this board?');
 	r.stdin.write('y');
@@ -85,28 +76,22 @@ test('flow: device list -> firmware -> options -> confirm -> flash -> result -> 
 	assert.match(f, /Verified:\s+yes/);
 	assert.match(f, /Started:\s+yes/);
 	r.stdin.write(keys.enter);
-	f = await waitFor(frame, 'Choose a board');
-	// The flashed board left DFU and now runs the firmware: the list follows by itself.
-	f = await waitFor(frame, /STM32F405 \(S405\)|BTFL 4\.5\.1 STM32F405/);
+	await waitFor(frame, 'Choose a board');
+	await waitFor(frame, /BTFL 4\.5\.1 STM32F405/);
 	r.stdin.write('q');
-	for (let i = 0; i < 100 && exits.length === 0; i++) await tick(10);
-	assert.deepEqual(exits, [0]);
+	assert.deepEqual(await exited(exits), [0]);
 	r.unmount();
 });
 
-test('flow: a serial FC is flashed through the reboot into DFU', async () => {
-	const {r} = setup({}, {});
+test('flow: a serial FC is flashed through the reboot into DFU, keeping its name', async () => {
+	const {r} = setup();
 	const frame = r.lastFrame;
 	await waitFor(frame, '2 boards connected');
 	r.stdin.write(keys.down);
 	await waitFor(frame, '❯ sim:ttyACM1');
 	r.stdin.write(keys.enter);
-	await waitFor(frame, 'Firmware for STM32F7X2 on sim:ttyACM1');
-	r.stdin.write('/');
-	r.stdin.write('F722');
-	await waitFor(frame, 'Filter: F722_');
-	let f = await waitFor(frame, 'Ident: Betaflight / STM32F7X2');
-	assert.doesNotMatch(f, /reports/);
+	let f = await waitFor(frame, /Firmware for STM32F7X2 on sim:ttyACM1[\s\S]*Fits|Firmware for STM32F7X2 on sim:ttyACM1[\s\S]*Ident:/);
+	assert.match(f, /❯ ✔ betaflight-4\.5\.1-STM32F722\.hex/, 'the file built for the FC is preselected');
 	r.stdin.write(keys.enter);
 	f = await waitFor(frame, 'No reboot sequence');
 	assert.match(f, /Baud rate\s+115200/);
@@ -114,87 +99,97 @@ test('flow: a serial FC is flashed through the reboot into DFU', async () => {
 	f = await waitFor(frame, 'Flash this board?');
 	assert.match(f, /reboot it into DFU/);
 	r.stdin.write('y');
-	f = await waitFor(frame, 'Flashed successfully', 20000);
+	await waitFor(frame, 'Flashed successfully', 20000);
 	r.unmount();
 });
 
-test('flow: q during a flash asks first; n goes on, y stops at a block boundary and quits', async () => {
-	let release: () => void = () => {};
-	const gate = new Promise<void>((r) => (release = r));
-	const {r, exits} = setup({
-		runJob: async (_source, _board, _image, options) => {
-			options.onProgress?.({phase: 'erase', done: 0, total: 100, rate: 0});
-			await gate;
-			if (options.signal?.aborted) {
-				const {CancelledError} = await import('../source/errors.js');
-				throw new CancelledError('Interrupted at a block boundary.');
-			}
-			throw new Error('not reached');
-		},
-	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
+test('flow: q then y during a flash stops it; the result says what the board holds, then the app quits with 130', async () => {
+	// A flash job that asks, then erases until it is stopped (at a block boundary).
+	const flash: StartJob<FlashRequest, FlashReport> = (_context, request, listener: JobListener) => {
+		let stop: () => void = () => {};
+		const stopped = new Promise<void>((r) => (stop = r));
+		let answer: (reply: string) => void = () => {};
+		const answered = new Promise<string>((r) => (answer = r));
+		const done = (async () => {
+			await tick(1);
+			listener({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+			const f = {board: request.board!, file: request.file!, image: request.image!, erase: '12 sectors', steps: ['write'], warnings: []};
+			listener({type: 'question', question: {id: 1, kind: 'confirm', facts: f, requires: 'yes'}});
+			await answered;
+			listener({type: 'progress', phase: 'erase', done: 1, total: 12, rate: 0});
+			await stopped;
+			const result = {
+				kind: 'flash' as const,
+				ok: false,
+				exitCode: 130 as const,
+				fields: {},
+				summary: 'Interrupted at a block boundary. Flash it again to finish.',
+				cancelled: true,
+				data: {board: request.board!, durationMs: 1, warnings: [], boardState: 'partly-written' as const},
+				error: {code: 130 as const, message: 'Interrupted at a block boundary.', hint: null, hintId: 'interrupted' as const},
+			};
+			listener({type: 'result', result});
+			return result;
+		})();
+		return {kind: 'flash', answer: (_id, reply) => answer(reply), stop: () => stop(), hangup: () => {}, done};
+	};
+	const {r, exits} = setup({flash}, {preselect: 'full-1MiB.bin'});
 	const frame = r.lastFrame;
-	await startFlashOfFirstBoard(r);
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Fits this board');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Full chip erase');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Flash this board?');
+	r.stdin.write('y');
 	await waitFor(frame, /▶ Erase/);
 	r.stdin.write('q');
 	await waitFor(frame, 'Stop flashing and quit?');
 	r.stdin.write('n');
 	let f = await waitFor(frame, 'q stop');
 	assert.doesNotMatch(f, /Stop flashing and quit\?/);
-	assert.deepEqual(exits, []);
 	r.stdin.write(keys.ctrlC);
-	await waitFor(frame, 'Stop flashing and quit?');
+	await waitFor(frame, 'y stop, n go on');
 	r.stdin.write('y');
-	await waitFor(frame, 'Stopping at the next block boundary');
-	assert.deepEqual(exits, [], 'nothing quits before the job has stopped');
-	release();
-	for (let i = 0; i < 100 && exits.length === 0; i++) await tick(10);
-	assert.deepEqual(exits, [130]);
+	f = await waitFor(frame, 'Flashing was stopped');
+	assert.match(f, /partly erased or written/);
+	assert.deepEqual(await exited(exits), [130]);
 	r.unmount();
 });
 
-test('flow: a read-protected chip asks to unprotect (wipe), then flashes with unprotect', async () => {
-	const seen: (boolean | undefined)[] = [];
-	const {r} = setup({
-		runJob: async (source, board, image, options) => {
-			seen.push(options.unprotect);
-			if (!options.unprotect) throw new ReadProtectedError();
-			return runFlashJob(source, board, image, options);
-		},
-	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
+test('flow: Enter Down Down Enter in one burst reaches the options of the third file', async () => {
+	const {r} = setup();
 	const frame = r.lastFrame;
-	await startFlashOfFirstBoard(r);
-	let f = await waitFor(frame, 'Read-protected chip');
-	assert.match(f, /WIPES\s+THE WHOLE CHIP/);
-	// The hints screen shows the read-protection hint first.
-	r.stdin.write('?');
-	f = await waitFor(frame, 'Troubleshooting');
-	assert.ok(f.indexOf('Read protection (RDP)') < f.indexOf('Charging-only cable'));
-	r.stdin.write(keys.esc);
-	await waitFor(frame, 'Read-protected chip');
-	r.stdin.write('y');
-	await waitFor(frame, 'Flashed successfully', 20000);
-	assert.deepEqual(seen, [false, true]);
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write(keys.enter + keys.down + keys.down + keys.enter);
+	const f = await waitFor(frame, 'Full chip erase');
+	assert.match(f, /File:  full-1MiB\.bin/);
 	r.unmount();
 });
 
-test('flow: a failed flash shows the matching hint, and ? puts it first', async () => {
-	const {r} = setup({
-		runJob: async () => {
-			const {VerifyError} = await import('../source/errors.js');
-			throw new VerifyError(0x08004000, 0x12, 0xff);
-		},
-	}, {preselect: 'betaflight-4.5.1-STM32F405.hex'});
+test('flow: b backs up the flash of a DFU board to the file shown; s on a blank board says there is nothing to start', async () => {
+	const {r, backups} = setup();
 	const frame = r.lastFrame;
-	await startFlashOfFirstBoard(r);
-	let f = await waitFor(frame, 'Flashing failed');
-	assert.match(f, /Verify failed at 0x08004000/);
-	assert.match(f, /Verification failed/);
-	r.stdin.write('?');
-	f = await waitFor(frame, 'Troubleshooting');
-	assert.ok(f.indexOf('Verification failed') < f.indexOf('Charging-only cable'));
-	r.stdin.write(keys.esc);
-	await waitFor(frame, 'Flashing failed');
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write('b');
+	let f = await waitFor(frame, 'Back up the flash');
+	assert.ok(f.includes(backups.slice(0, 20)), f);
+	r.stdin.write(keys.enter);
+	f = await waitFor(frame, 'Backed up', 20000);
+	assert.match(f, /Saved:/);
+	const file = readdirFirst(backups);
+	assert.ok(file && existsSync(file));
+	assert.equal(readFileSync(file).length, 1024 * 1024);
 	r.stdin.write(keys.enter);
 	await waitFor(frame, 'Choose a board');
+	// The emulated board is blank: there is nothing to start, and the job says so.
+	r.stdin.write('s');
+	await waitFor(frame, 'there is no firmware to start', 20000);
 	r.unmount();
 });
+
+function readdirFirst(dir: string): string | undefined {
+	const name = readdirSync(dir)[0];
+	return name ? join(dir, name) : undefined;
+}

@@ -1,109 +1,116 @@
-// The app: renders the current screen from the state machine in use-app.ts and wires intents.
-import {Text} from 'ink';
-import {SizeProvider, ThemeContext, useTheme} from './ui.js';
-import {KeyRouter} from './key-router.js';
+// The app: the store's state rendered as the current screen. One key subscription for the whole
+// app (use-keyboard.ts): every key goes to the store, one at a time, in order, and the store's
+// reducer routes it to the screen that is current at that moment.
+import {useEffect, useSyncExternalStore} from 'react';
+import {Text, useStdout} from 'ink';
+import {AppEffects} from './app-effects.js';
+import {initialApp, pickerContext, pickerPageRows, type AppEnv, type AppState} from './app-state.js';
+import {AppStore} from './app-store.js';
+import {useKeyboard} from './use-keyboard.js';
 import type {Theme} from './theme.js';
-import {useApp, type AppModel, type AppProps} from './use-app.js';
+import {minimumSize, type TerminalSize, type TuiJobKind, type TuiServices, type TuiSettings} from './types.js';
+import {Frame, para, PromptContext, SizeContext, ThemeContext, type Line} from './ui.js';
+import {knownBoard} from './use-device-list-state.js';
+import {jobRunning} from './use-job-state.js';
 import {DeviceList} from './device-list.js';
 import {FirmwarePicker} from './firmware-picker.js';
 import {Options} from './options.js';
-import {Confirm, Unprotect} from './confirm.js';
-import {Flashing} from './flashing.js';
+import {QuestionScreen} from './confirm.js';
+import {Progress, jobTitles} from './progress.js';
 import {Result} from './result.js';
 import {Hints} from './hints.js';
-import {parseAddressText} from './use-options.js';
+import {SaveAs} from './save-as.js';
+import {phaseLabels, progressFraction} from './screen-text.js';
 
-export function App(props: AppProps & {theme: Theme}) {
+export interface AppController {
+	store: AppStore;
+	effects: AppEffects;
+}
+
+/** The store and its effects; tui.ts keeps them to reach the job on SIGHUP and SIGTERM. */
+export function createApp(services: TuiServices, settings: TuiSettings, size: TerminalSize, onExit: (code: number) => void): AppController {
+	const kinds: TuiJobKind[] = ['flash', 'backup', 'leave', 'settings-backup'];
+	const available = Object.fromEntries(kinds.map((k) => [k, services.jobs[k] !== undefined])) as Record<TuiJobKind, boolean>;
+	const env: AppEnv = {backupPath: services.backupPath};
+	let effects: AppEffects | undefined;
+	const store = new AppStore(initialApp(settings, size, available), env, (c) => effects!.run(c));
+	effects = new AppEffects(services, store.dispatch, onExit);
+	return {store, effects};
+}
+
+export function App({app, theme}: {app: AppController; theme: Theme}) {
+	const state = useSyncExternalStore(app.store.subscribe, app.store.getState);
+	const {stdout} = useStdout();
+	useEffect(() => {
+		const onResize = () => app.store.dispatch({type: 'resize', size: {columns: stdout.columns || 80, rows: stdout.rows || 24}});
+		onResize();
+		stdout.on('resize', onResize);
+		return () => {
+			stdout.off('resize', onResize);
+		};
+	}, [app, stdout]);
+	// After the first frame: the board source (native modules) loads now.
+	useEffect(() => app.effects.start(), [app]);
+	useKeyboard((keys) => {
+		for (const key of keys) app.store.dispatch({type: 'key', key});
+	});
+	return <AppView state={state} theme={theme} />;
+}
+
+/** The screen for a state: what App renders (tests render states directly). */
+export function AppView({state, theme}: {state: AppState; theme: Theme}) {
 	return (
-		<ThemeContext.Provider value={props.theme}>
-			<SizeProvider>
-				<KeyRouter>
-					<Screens {...props} />
-				</KeyRouter>
-			</SizeProvider>
+		<ThemeContext.Provider value={theme}>
+			<SizeContext.Provider value={state.size}>
+				<PromptContext.Provider value={state.quitAsk ? quitPrompt(state) : undefined}>
+					<CurrentScreen state={state} />
+				</PromptContext.Provider>
+			</SizeContext.Provider>
 		</ThemeContext.Provider>
 	);
 }
 
-function Screens(props: AppProps) {
-	const app = useApp(props);
-	const {state} = app;
-	const theme = useTheme();
-	return (
-		<>
-			<Body app={app} />
-			{state.quitAsk && state.screen !== 'flashing' ? (
-				<Text bold color={theme.c('warn')}>
-					{theme.t('A flash is running. Stop it and quit? y stop, n go on')}
-				</Text>
-			) : null}
-		</>
-	);
+function quitPrompt(s: AppState): string {
+	if (s.job?.kind === 'flash') return 'Stop flashing and quit? The board stays in its ROM bootloader; flash it again later. y stop, n go on';
+	return 'Stop and quit? y stop, n go on';
 }
 
-function Body({app}: {app: AppModel}) {
-	const {state, dispatch} = app;
-	const active = !state.quitAsk;
-	const back = () => dispatch({type: 'back'});
-	switch (state.screen) {
+function CurrentScreen({state}: {state: AppState}) {
+	const {size} = state;
+	if (size.columns < minimumSize.columns || size.rows < minimumSize.rows) return <TooSmall state={state} />;
+	const v = state.view;
+	const job = state.job;
+	switch (v.screen) {
 		case 'devices':
-			return (
-				<DeviceList
-					source={app.source}
-					sourceError={app.sourceError}
-					active={active}
-					screenHint={app.screenHint}
-					onChoose={(board) => dispatch({type: 'chooseBoard', board})}
-				/>
-			);
-		case 'firmware':
-			return (
-				<FirmwarePicker
-					startDir={state.file ? dirOf(state.file) : app.settings.startDir}
-					preselect={state.file ? state.file : app.settings.preselect}
-					note={state.file ? undefined : app.settings.firmwareNote}
-					board={state.board}
-					address={parseAddressText(state.choices.address)}
-					active={active}
-					textEntry={app.textEntry}
-					screenHint={app.screenHint}
-					loadImage={app.services.loadImage}
-					onChoose={(file, image) => dispatch({type: 'chooseFile', file, image})}
-					onBack={back}
-				/>
-			);
+			return <DeviceList state={state.devices} />;
+		case 'firmware': {
+			if (!state.picker) return <Text>...</Text>;
+			const ctx = pickerContext(state);
+			return <FirmwarePicker state={state.picker} board={v.board} known={knownBoard(state.devices, v.board)} target={ctx.target} address={ctx.address} pageRows={pickerPageRows(size)} />;
+		}
 		case 'options':
-			return (
-				<Options
-					board={state.board!}
-					file={state.file!}
-					image={state.image!}
-					choices={state.choices}
-					active={active}
-					setChoices={(choices) => dispatch({type: 'setChoices', choices})}
-					loadImage={app.services.loadImage}
-					onNext={(image) => dispatch({type: 'toConfirm', image})}
-					onBack={back}
-				/>
-			);
-		case 'confirm':
-			return <Confirm board={state.board!} file={state.file!} image={state.image!} choices={state.choices} active={active} onYes={() => app.startFlash(false)} onNo={back} />;
-		case 'unprotect':
-			return <Unprotect board={state.board!} active={active} onYes={() => app.startFlash(true)} onNo={back} />;
-		case 'flashing':
-			return <Flashing view={app.flash} board={state.board!} file={state.file!} quitAsk={state.quitAsk} />;
+			return <Options state={state.options} board={v.board} known={knownBoard(state.devices, v.board)} file={v.file} image={v.image} />;
+		case 'question':
+			if (job?.question) return <QuestionScreen question={job.question} state={v.q} known={knownBoard(state.devices, job.board)} />;
+			return job ? <Progress job={job} known={knownBoard(state.devices, job.board)} /> : null;
+		case 'progress':
+			return job ? <Progress job={job} known={knownBoard(state.devices, job.board)} /> : null;
 		case 'result':
-			return state.outcome ? (
-				<Result outcome={state.outcome} board={state.board!} file={state.file!} active={active} onDone={() => dispatch({type: 'home'})} />
-			) : (
-				<Text>...</Text>
-			);
+			return job?.result ? <Result job={job} quitting={state.exitCode !== undefined} known={knownBoard(state.devices, job.board)} /> : null;
+		case 'save-as':
+			return <SaveAs board={v.board} state={v.s} known={knownBoard(state.devices, v.board)} />;
 		case 'hints':
-			return <Hints context={app.contextHints} active={active} onBack={back} />;
+			return <Hints state={v.s} />;
 	}
 }
 
-function dirOf(file: string): string {
-	const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
-	return i > 0 ? file.slice(0, i) : i === 0 ? '/' : '.';
+/** Below 60x20 the screens do not fit: say so, and keep a running job's progress in view. */
+function TooSmall({state}: {state: AppState}) {
+	const {columns, rows} = state.size;
+	const body: Line[] = para(`The terminal is ${columns}x${rows}: fcflash-tui needs at least ${minimumSize.columns}x${minimumSize.rows}. Make it larger.`, Math.min(columns, 100), 'warn');
+	const job = state.job;
+	if (jobRunning(job) && job.progress) {
+		body.push({text: `${jobTitles[job.kind]}: ${phaseLabels[job.progress.phase]} ${Math.floor(progressFraction(job.progress) * 100)}%`});
+	}
+	return <Frame title="Too small" keys={[{key: 'q', label: 'quit'}]} body={body} />;
 }

@@ -1,59 +1,68 @@
-// Screen 3b: the confirmation naming board, file and what will be erased; and the unprotect
-// confirmation for a read-protected chip (it is wiped).
-import {Text} from 'ink';
+// Screen 4: the job's questions. The flash confirmation shows what the job will do (board, file,
+// what is erased, the steps, warnings); a wrong-target image needs the typed word `force`. The
+// unprotect question says the chip is wiped.
 import {basename} from 'node:path';
-import {formatBytes} from '../format.js';
-import type {Board} from '../devices/types.js';
-import type {FirmwareImage} from '../firmware/image.js';
-import {boardName, eraseSummary, imageWarnings} from './describe.js';
-import type {FlashChoices} from './types.js';
-import {Frame, Line, useTheme, Para} from './ui.js';
-import {useConfirm, type ConfirmKeys} from './use-confirm.js';
+import type {Question} from '../jobs/types.js';
+import {boardName, type KnownBoard} from './screen-text.js';
+import {blank, Frame, para, useTheme, useWidth, type Line} from './ui.js';
+import {needsForce, type QuestionState} from './use-confirm-state.js';
 
-const keys = [
+const yesNoKeys = [
 	{key: 'y', label: 'yes'},
 	{key: 'n/Enter/Esc', label: 'back'},
 	{key: '?', label: 'help'},
 ];
 
-export function Confirm(props: ConfirmKeys & {board: Board; file: string; image: FirmwareImage; choices: FlashChoices}) {
+export function QuestionScreen(props: {question: Question; state: QuestionState; known?: KnownBoard}) {
 	const theme = useTheme();
-	useConfirm(props);
-	const c = props.choices;
-	const then = [`write ${formatBytes(props.image.bytes)}`, c.verify ? 'verify' : 'no verify', 'start the firmware'];
-	if (props.board.kind === 'serial' && c.reboot) then.unshift('reboot it into DFU');
-	const warnings = imageWarnings(props.board, props.image);
-	return (
-		<Frame title="Confirm" keys={keys}>
-			<Line bold>Flash this board?</Line>
-			<Text> </Text>
-			<Line>{`Board:  ${boardName(props.board)}`}</Line>
-			<Line>{`File:   ${basename(props.file)}`}</Line>
-			{props.image.ident ? <Line>{`        ${props.image.ident.flavour} ${props.image.ident.version} ${props.image.ident.target}`}</Line> : null}
-			<Line role={c.fullErase ? 'warn' : undefined}>{`Erase:  ${eraseSummary(props.board, props.image, c.fullErase)}`}</Line>
-			<Line>{`Then:   ${then.join(', ')}`}</Line>
-			{warnings.map((w) => (
-				<Line key={w.text} role="warn">{`${theme.glyphs.warn} ${w.text}`}</Line>
-			))}
-			<Text> </Text>
-			<Line bold role="accent">
-				Press y to flash. n, Enter or Esc go back.
-			</Line>
-		</Frame>
-	);
-}
-
-export function Unprotect(props: ConfirmKeys & {board: Board}) {
-	useConfirm(props);
-	return (
-		<Frame title="Read-protected chip" keys={keys}>
-			<Line bold role="error">{`${boardName(props.board)} is read-protected.`}</Line>
-			<Text> </Text>
-			<Para>{'It refuses erase and write until read protection is lifted. Unprotecting WIPES THE WHOLE CHIP (firmware and settings) and resets it; then the image is flashed.'}</Para>
-			<Text> </Text>
-			<Line bold role="accent">
-				Press y to unprotect (wipe) and flash. n, Enter or Esc go back.
-			</Line>
-		</Frame>
-	);
+	const width = useWidth();
+	const g = theme.glyphs;
+	const q = props.question;
+	const body: Line[] = [];
+	const fact = (label: string, text: string, role?: Line['role']) => body.push(...para(`${label.padEnd(8)}${text}`, width, role, '        '));
+	if (q.kind === 'confirm') {
+		const f = q.facts;
+		const force = needsForce(q);
+		body.push({text: force ? 'This image is built for another board. Flash it anyway?' : 'Flash this board?', bold: true, role: force ? 'warn' : undefined}, blank);
+		fact('Board:', boardName(f.board, props.known));
+		fact('File:', basename(f.file));
+		if (f.image.ident) fact('Image:', `${f.image.ident.flavour} ${f.image.ident.version}, built for ${f.image.ident.target}`);
+		fact('Erase:', f.erase, /WHOLE/.test(f.erase) ? 'warn' : undefined);
+		fact('Then:', f.steps.join(', '));
+		if (f.mismatch) body.push(...para(`${g.warn} ${f.mismatch}`, width, 'error', '  '));
+		for (const w of f.warnings) body.push(...para(`${g.warn} ${w.text}`, width, 'warn', '  '));
+		body.push(blank);
+		if (force) {
+			body.push(...para('Flashing firmware built for another target can leave the board unusable until it is flashed again. Type force and press Enter to flash anyway; Esc goes back.', width, 'accent'));
+			body.push({text: `> ${props.state.typed}_`, role: 'accent', bold: true});
+		} else body.push(...para('Press y to flash. n, Enter or Esc go back.', width, 'accent', '', true));
+		return (
+			<Frame
+				title="Confirm"
+				keys={force ? [{key: 'force Enter', label: 'flash'}, {key: 'Esc', label: 'back'}, {key: '?', label: 'help'}] : yesNoKeys}
+				body={body}
+				status={props.state.notice}
+			/>
+		);
+	}
+	if (q.kind === 'unprotect') {
+		body.push(...para(`${boardName(q.board)} is read-protected.`, width, 'error', '', true), blank);
+		body.push(...para('It refuses erase and write until read protection is lifted. Unprotecting WIPES THE WHOLE CHIP (firmware and settings) and resets it; then the image is flashed.', width));
+		body.push(blank, ...para('Press y to unprotect (wipe) and flash. n, Enter or Esc go back.', width, 'accent', '', true));
+		return <Frame title="Read-protected chip" keys={yesNoKeys} body={body} />;
+	}
+	if (q.kind === 'continue-without-backup') {
+		body.push(...para(`The settings backup failed: ${q.reason}`, width, 'error'), blank);
+		body.push(...para('Flash without a backup? The settings may be lost if the new firmware starts with defaults.', width));
+		body.push(blank, ...para('Press y to flash without a backup. n, Enter or Esc stop.', width, 'accent', '', true));
+		return <Frame title="No settings backup" keys={yesNoKeys} body={body} />;
+	}
+	if (q.kind === 'confirm-fleet') {
+		body.push(...para(`Flash ${basename(q.file)} onto every fitting board that is plugged in?`, width, undefined, '', true));
+		body.push(blank, ...para('Press y to start. n, Enter or Esc go back.', width, 'accent', '', true));
+		return <Frame title="Flash on connect" keys={yesNoKeys} body={body} />;
+	}
+	body.push(...para(`The backup was made on MCU ${q.backupMcuId}, this board is MCU ${q.boardMcuId}.`, width, 'warn'), blank);
+	body.push(...para('Press y to restore it onto this board anyway. n, Enter or Esc skip the restore.', width, 'accent', '', true));
+	return <Frame title="Another board's settings" keys={yesNoKeys} body={body} />;
 }

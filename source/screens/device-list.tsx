@@ -1,58 +1,59 @@
 // Screen 1: the connected boards. DFU boards and serial flight controllers, live on plug/unplug.
-import {Box} from 'ink';
 import {hints, type HintId} from '../hints.js';
-import {boardDetails, boardTitle} from './describe.js';
-import {Frame, Line, Row, useTerminalSize, useTheme, Para} from './ui.js';
-import {useDeviceList, type DeviceListProps} from './use-device-list.js';
+import {boardDetails, boardTitle} from './screen-text.js';
+import {blank, chromeLines, Frame, listRow, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
+import {knownBoard, selectedIndex, shownBoards, type DeviceListState} from './use-device-list-state.js';
 
 const emptyHints: HintId[] = ['cable', 'udev', 'boot-button'];
 
-export function DeviceList(props: DeviceListProps) {
+export const deviceListKeys: KeyHelp[] = [
+	{key: 'Up/Down', label: 'move'},
+	{key: 'Enter', label: 'flash'},
+	{key: 's', label: 'start firmware'},
+	{key: 'b', label: 'back up'},
+	{key: '?', label: 'help'},
+	{key: 'q', label: 'quit'},
+];
+
+export function DeviceList({state}: {state: DeviceListState}) {
 	const theme = useTheme();
+	const width = useWidth();
 	const {rows} = useTerminalSize();
-	const {boards, loaded, index, notice} = useDeviceList(props);
-	const keys = [
-		{key: 'Up/Down', label: 'move'},
-		{key: 'Enter', label: 'choose'},
-		{key: '?', label: 'help'},
-		{key: 'q', label: 'quit'},
-	];
-	// Two lines per board; keep the frame below the terminal height.
-	const fitsBoards = Math.max(1, Math.floor((rows - 8) / 2));
-	const first = Math.max(0, Math.min(index - fitsBoards + 1, boards.length - fitsBoards));
-	const visible = boards.slice(first, first + fitsBoards);
-	return (
-		<Frame title="Choose a board" keys={keys} status={notice}>
-			{props.sourceError ? (
-				<>
-					<Line role="error">{`Cannot look for boards: ${props.sourceError.message}`}</Line>
-					{props.sourceError.hint ? <Para>{hints[props.sourceError.hint].text}</Para> : null}
-				</>
-			) : !loaded ? (
-				<Line role="dim">Looking for boards...</Line>
-			) : boards.length === 0 ? (
-				<>
-					<Line bold>No board found. Plug one in: this list updates by itself.</Line>
-					{emptyHints.map((id) => (
-						<Box key={id} flexDirection="column" marginTop={1}>
-							<Line role="warn">{`${theme.glyphs.warn} ${hints[id].title}`}</Line>
-							<Para>{hints[id].text}</Para>
-						</Box>
-					))}
-				</>
-			) : (
-				<>
-					<Line role="dim">{`${boards.length} board${boards.length === 1 ? '' : 's'} connected (updates on plug/unplug)`}</Line>
-					{first > 0 ? <Line role="dim">{`  ${theme.glyphs.ellipsis} ${first} more above`}</Line> : null}
-					{visible.map((b, i) => (
-						<Box key={b.id} flexDirection="column">
-							<Row selected={first + i === index} text={boardTitle(b)} role={b.problem ? 'error' : undefined} />
-							<Line role={b.problem ? 'error' : 'dim'}>{`    ${b.problem ? `${theme.glyphs.warn} ${b.problem.message}` : boardDetails(b)}`}</Line>
-						</Box>
-					))}
-					{first + fitsBoards < boards.length ? <Line role="dim">{`  ${theme.glyphs.ellipsis} ${boards.length - first - fitsBoards} more below`}</Line> : null}
-				</>
-			)}
-		</Frame>
-	);
+	const g = theme.glyphs;
+	const room = rows - chromeLines(width, deviceListKeys, state.notice);
+	const body: Line[] = [];
+	const boards = shownBoards(state);
+	if (state.sourceError) {
+		body.push(...para(`Cannot look for boards: ${state.sourceError.message}`, width, 'error'));
+		if (state.sourceError.hint) body.push(blank, ...para(hints[state.sourceError.hint].text, width));
+	} else if (!state.boards) {
+		body.push({text: 'Looking for boards...', role: 'dim'});
+	} else if (boards.length === 0) {
+		body.push(...para('No board found. Plug one in: this list updates by itself.', width, undefined, '', true));
+		for (const id of emptyHints) {
+			const lines = [blank, {text: `${g.warn} ${hints[id].title}`, role: 'warn' as const}, ...para(hints[id].text, width, undefined, '  ')];
+			if (body.length + lines.length > room) break;
+			body.push(...lines);
+		}
+	} else {
+		const index = selectedIndex(state, boards);
+		const rowsOf = (i: number): Line[] => {
+			const b = boards[i]!;
+			const known = knownBoard(state, b);
+			const second = b.problem ? `${g.warn} ${b.problem.message}` : boardDetails(b, known);
+			return [listRow(i === index, boardTitle(b, known), g.pointer, b.problem ? 'error' : undefined), ...para(second, width - 4, b.problem ? 'error' : 'dim').map((l) => ({...l, text: `    ${l.text}`}))];
+		};
+		body.push({text: `${boards.length} board${boards.length === 1 ? '' : 's'} connected (updates on plug/unplug)`, role: 'dim'});
+		// The boards that fit, keeping the highlighted one in view.
+		const space = room - 1 - 2;
+		let first = index;
+		let used = rowsOf(index).length;
+		let last = index;
+		while (last + 1 < boards.length && used + rowsOf(last + 1).length <= space) used += rowsOf(++last).length;
+		while (first > 0 && used + rowsOf(first - 1).length <= space) used += rowsOf(--first).length;
+		if (first > 0) body.push({text: `  ${g.ellipsis} ${first} more above`, role: 'dim'});
+		for (let i = first; i <= last; i++) body.push(...rowsOf(i));
+		if (last + 1 < boards.length) body.push({text: `  ${g.ellipsis} ${boards.length - last - 1} more below`, role: 'dim'});
+	}
+	return <Frame title="Choose a board" keys={deviceListKeys} body={body} status={state.notice} />;
 }

@@ -1,69 +1,106 @@
-// Screen 2: pick the firmware file. Folders and .hex/.bin/.dfu files, `/` to filter, the
-// highlighted file's facts and warnings (does not fit the board, built for another target).
-import {Box} from 'ink';
+// Screen 2: pick the firmware file. Folders and .hex/.bin/.dfu files with the target and version
+// each file is built for (the board's own are marked), `/` to filter, `s` to sort, and the facts of
+// the highlighted file (what it holds, whether it fits the board).
 import {formatBytes} from '../format.js';
-import {boardName, fitMiddle, imageFacts} from './describe.js';
-import {Frame, Line, Row, useTerminalSize, useTheme, useWidth} from './ui.js';
-import {useFirmwarePicker, type PickerProps} from './use-firmware-picker.js';
+import {boardName, fitMiddle, imageFacts, imageWarnings, type KnownBoard} from './screen-text.js';
+import {blank, chromeLines, Frame, listRow, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
+import type {Board} from '../devices/types.js';
+import {
+	cursorIndex,
+	factsOf,
+	identOf,
+	matchesTarget,
+	pickerWindow,
+	shownEntries,
+	type Entry,
+	type PickerState,
+} from './use-firmware-picker-state.js';
 
-export function FirmwarePicker(props: PickerProps) {
-	const theme = useTheme();
-	const width = useWidth();
-	const {rows} = useTerminalSize();
-	const p = useFirmwarePicker(props);
-	const keys = p.filtering
+const factsRows = 4;
+
+export function pickerKeys(filtering: boolean): KeyHelp[] {
+	return filtering
 		? [
 				{key: 'type', label: 'to filter'},
+				{key: 'Up/Down', label: 'move'},
 				{key: 'Enter', label: 'choose'},
 				{key: 'Esc', label: 'leave filter'},
 			]
 		: [
 				{key: 'Enter', label: 'choose'},
 				{key: '/', label: 'filter'},
+				{key: 's', label: 'sort'},
 				{key: 'Bksp/Left', label: 'up'},
+				{key: 'Home/End', label: 'first/last'},
 				{key: 'Esc', label: 'back'},
 				{key: '?', label: 'help'},
 				{key: 'q', label: 'quit'},
 			];
-	const listRows = Math.max(3, rows - 15);
-	const first = Math.max(0, Math.min(p.index - Math.floor(listRows / 2), p.entries.length - listRows));
-	const visible = p.entries.slice(first, first + listRows);
-	const label = (e: (typeof p.entries)[number]) =>
-		e.kind === 'up' ? `${theme.glyphs.up}${theme.glyphs.folder}  (up a folder)` : e.kind === 'dir' ? `${e.name}${theme.glyphs.folder}` : `${e.name}  ${formatBytes(e.size ?? 0)}`;
-	const facts = p.facts;
-	return (
-		<Frame title={`Firmware for ${props.board ? boardName(props.board) : 'the board'}`} keys={keys} status={p.notice}>
-			<Line role="accent">{fitMiddle(p.dir, width, theme.glyphs.ellipsis)}</Line>
-			<Line role={p.filtering ? 'accent' : 'dim'}>{p.filtering ? `Filter: ${p.filter}_` : p.filter ? `Filter: ${p.filter}  (Esc clears)` : 'Press / to filter'}</Line>
-			{p.error ? <Line role="error">{p.error}</Line> : null}
-			<Box flexDirection="column" height={listRows}>
-				{p.entries.length <= (p.entries[0]?.kind === 'up' ? 1 : 0) ? (
-					<Line role="dim">{p.filter ? '  Nothing matches the filter.' : '  No folders or .hex/.bin/.dfu files here.'}</Line>
-				) : null}
-				{visible.map((e, i) => (
-					<Row key={e.path} selected={first + i === p.index} text={label(e)} role={e.kind === 'file' ? undefined : 'dim'} />
-				))}
-			</Box>
-			<Box flexDirection="column" height={5}>
-				{facts === undefined ? (
-					<Line role="dim">{p.current?.kind === 'dir' ? 'Enter opens the folder.' : ''}</Line>
-				) : facts.state === 'loading' ? (
-					<Line role="dim">Reading the file...</Line>
-				) : facts.state === 'error' ? (
-					<Line role="error">{`${theme.glyphs.failed} ${facts.message}`}</Line>
-				) : (
-					<>
-						{imageFacts(facts.image, facts.size).map((line) => (
-							<Line key={line}>{line}</Line>
-						))}
-						{facts.warnings.length === 0 ? (
-							<Line role="ok">{props.board?.kind === 'dfu' && props.board.layout ? `${theme.glyphs.done} Fits this board.` : ''}</Line>
-						) : (
-							facts.warnings.map((w) => <Line key={w.text} role={w.blocking ? 'error' : 'warn'}>{`${theme.glyphs.warn} ${w.text}`}</Line>)
-						)}
-					</>
-				)}
-			</Box>
-		</Frame>
+}
+
+function dateText(ms?: number): string {
+	if (!ms) return '';
+	const d = new Date(ms);
+	return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+export function FirmwarePicker(props: {state: PickerState; board: Board; known?: KnownBoard; target?: string; address?: number; pageRows: number}) {
+	const theme = useTheme();
+	const width = useWidth();
+	const {rows} = useTerminalSize();
+	const g = theme.glyphs;
+	const s = props.state;
+	const keys = pickerKeys(s.filtering);
+	const status = s.choosing ? 'Reading the file...' : s.notice;
+	const room = rows - chromeLines(width, keys, status);
+	const listRows = Math.max(1, Math.min(props.pageRows, room - 3 - factsRows));
+	const body: Line[] = [];
+	body.push({text: fitMiddle(s.dir, width, g.ellipsis), role: 'accent'});
+	const sortText = s.sort === 'name' ? 'by name' : 'newest first';
+	body.push(
+		s.filtering
+			? {text: `Filter: ${s.filter}_`, role: 'accent'}
+			: {text: s.filter ? `Filter: ${s.filter}  (Esc clears)   sorted ${sortText}` : `/ filters, s sorts (now ${sortText})`, role: 'dim'},
 	);
+	const shown = shownEntries(s);
+	const index = cursorIndex(s, shown);
+	const {first, rows: visible} = pickerWindow(s, listRows, shown);
+	const wide = width >= 80;
+	const label = (e: Entry): string => {
+		if (e.kind === 'up') return `  ${g.up}${g.folder}  (up a folder)`;
+		if (e.kind === 'dir') return `  ${e.name}${g.folder}`;
+		const ident = identOf(s, e);
+		const identText = ident === undefined ? g.ellipsis : ident === null ? '-' : `${ident.target} ${ident.version}`;
+		const mark = matchesTarget(s, e, props.target) ? g.done : ident && props.target ? g.warn : ' ';
+		const extra = wide ? (s.sort === 'date' ? dateText(e.mtimeMs) : formatBytes(e.size ?? 0)).padStart(10) : '';
+		const right = `${identText.padEnd(wide ? 24 : 20)}${extra}`;
+		const nameWidth = Math.max(8, width - 2 - 2 - right.length - 2);
+		return `${mark} ${fitMiddle(e.name, nameWidth, g.ellipsis).padEnd(nameWidth)}  ${right}`;
+	};
+	if (s.listing.state === 'loading') body.push({text: '  Reading the folder...', role: 'dim'});
+	else if (s.listing.error) body.push(...para(s.listing.error, width, 'error').slice(0, 2));
+	if (s.listing.state === 'ready' && shown.filter((e) => e.kind !== 'up').length === 0) {
+		body.push({text: s.filter ? '  Nothing matches the filter.' : '  No folders or .hex/.bin/.dfu files here.', role: 'dim'});
+	}
+	for (let i = 0; i < visible.length; i++) {
+		const e = visible[i]!;
+		body.push(listRow(first + i === index, label(e), g.pointer, e.kind === 'file' ? undefined : 'dim'));
+	}
+	while (body.length < 2 + listRows) body.push(blank);
+	body.length = 2 + listRows;
+	body.push({text: shown.length > listRows ? `${first + 1}-${first + visible.length} of ${shown.length}` : '', role: 'dim'});
+	const current = shown[index];
+	const facts = factsOf(s, current, props.address);
+	const box: Line[] = [];
+	if (!current || current.kind !== 'file') box.push({text: current?.kind === 'dir' ? 'Enter opens the folder.' : current?.kind === 'up' ? 'Enter goes up a folder.' : '', role: 'dim'});
+	else if (!facts) box.push({text: 'Reading the file...', role: 'dim'});
+	else if (facts.state === 'error') box.push(...para(`${g.failed} ${facts.message}`, width, 'error', '  '));
+	else {
+		box.push(...imageFacts(facts.image, facts.size).map((text) => ({text})));
+		const warnings = imageWarnings(props.board, facts.image);
+		if (warnings.length === 0) box.push({text: props.board.kind === 'dfu' && props.board.layout ? `${g.done} Fits this board.` : '', role: 'ok'});
+		for (const w of warnings) box.push(...para(`${g.warn} ${w.text}`, width, w.fit ? 'error' : 'warn', '  '));
+	}
+	body.push(...box.slice(0, factsRows));
+	return <Frame title={`Firmware for ${boardName(props.board, props.known)}`} keys={keys} body={body} status={status} />;
 }

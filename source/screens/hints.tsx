@@ -1,44 +1,36 @@
-// Screen 5: troubleshooting. The hint for what just happened first, then the general list.
-import {Box} from 'ink';
-import {hints, type HintId} from '../hints.js';
-import {Frame, Line, useTerminalSize, useTheme, useWidth, Para} from './ui.js';
-import {useHints} from './use-hints.js';
+// Screen 7: troubleshooting. The hints for what just happened first, then the general list.
+import {hints} from '../hints.js';
+import {chromeLines, Frame, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
+import {hintList, type HintsState} from './use-hints-state.js';
 
-export function Hints(props: {context: HintId[]; active: boolean; onBack(): void}) {
+const keys: KeyHelp[] = [
+	{key: 'Up/Down', label: 'scroll'},
+	{key: 'Esc', label: 'back'},
+	{key: 'q', label: 'quit'},
+];
+
+export function Hints({state}: {state: HintsState}) {
 	const theme = useTheme();
 	const width = useWidth();
 	const {rows} = useTerminalSize();
-	const {list, offset} = useHints(props);
-	// Show whole hints from the offset while they fit (title + wrapped text + gap).
-	let budget = rows - 7;
-	const shown: typeof list = [];
-	for (const item of list.slice(offset)) {
+	const g = theme.glyphs;
+	const list = hintList(state.context);
+	const room = rows - chromeLines(width, keys) - 1;
+	const body: Line[] = [];
+	if (state.offset > 0) body.push({text: `${g.ellipsis} ${state.offset} above (Up)`, role: 'dim'});
+	let shown = 0;
+	for (const item of list.slice(state.offset)) {
 		const h = hints[item.id];
-		const lines = 1 + h.text.split('\n').reduce((n, part) => n + Math.max(1, Math.ceil(part.length / (width - 2))), 0);
-		if (shown.length > 0 && lines > budget) break;
-		shown.push(item);
-		budget -= lines + 1;
+		const lines: Line[] = [
+			...(shown > 0 ? [{text: ''}] : []),
+			{text: `${item.context ? `${g.warn} ` : ''}${h.title}`, role: item.context ? 'warn' : 'accent', bold: true},
+			...para(h.text, width - 2).map((l) => ({...l, text: `  ${l.text}`})),
+		];
+		if (shown > 0 && body.length + lines.length > room) break;
+		body.push(...lines);
+		shown++;
 	}
-	const below = list.length - offset - shown.length;
-	return (
-		<Frame
-			title="Troubleshooting"
-			keys={[
-				{key: 'Up/Down', label: 'scroll'},
-				{key: 'Esc', label: 'back'},
-				{key: 'q', label: 'quit'},
-			]}
-		>
-			{offset > 0 ? <Line role="dim">{`${theme.glyphs.ellipsis} ${offset} above`}</Line> : null}
-			{shown.map((item, i) => (
-				<Box key={item.id} flexDirection="column" marginTop={i === 0 ? 0 : 1}>
-					<Line bold role={item.context ? 'warn' : 'accent'}>{`${item.context ? `${theme.glyphs.warn} ` : ''}${hints[item.id].title}`}</Line>
-					<Box paddingLeft={2}>
-						<Para>{hints[item.id].text}</Para>
-					</Box>
-				</Box>
-			))}
-			{below > 0 ? <Line role="dim">{`${theme.glyphs.ellipsis} ${below} more below (Down)`}</Line> : null}
-		</Frame>
-	);
+	const below = list.length - state.offset - shown;
+	if (below > 0) body.push({text: `${g.ellipsis} ${below} more below (Down)`, role: 'dim'});
+	return <Frame title="Troubleshooting" keys={keys} body={body} />;
 }

@@ -1,20 +1,22 @@
-// Screen 3a: flash options. Space toggles, Enter advances to the confirmation.
-import {Box, Text} from 'ink';
+// Screen 3: flash options. Space toggles, Enter asks the job to start (it asks for confirmation).
 import {basename} from 'node:path';
-import {boardName} from './describe.js';
-import {Frame, Line, useTheme, useWidth} from './ui.js';
-import {useOptions, type OptionId, type OptionsProps} from './use-options.js';
-import {fitEnd} from './describe.js';
+import type {Board} from '../devices/types.js';
+import type {FirmwareImage} from '../firmware/image.js';
+import {hints} from '../hints.js';
+import {boardName, type KnownBoard} from './screen-text.js';
+import {blank, Frame, para, useTheme, useWidth, type Line} from './ui.js';
+import {optionRows, optionsCursor, type OptionId, type OptionsState} from './use-options-state.js';
 
-export function Options(props: OptionsProps) {
+export function Options(props: {state: OptionsState; board: Board; known?: KnownBoard; file: string; image: FirmwareImage}) {
 	const theme = useTheme();
 	const width = useWidth();
-	const o = useOptions(props);
-	const c = props.choices;
 	const g = theme.glyphs;
+	const s = props.state;
+	const c = s.choices;
 	const box = (on: boolean) => (on ? g.checked : g.unchecked);
 	const dfu = props.board.kind === 'dfu';
-	const notRelevant = 'not relevant: the board is already in DFU';
+	const notRelevant = 'Not needed: the board is already in DFU.';
+	const cursor = optionsCursor(s, props);
 	const describe: Record<OptionId, {label: string; value: string; help: string}> = {
 		fullErase: {
 			label: 'Full chip erase',
@@ -25,11 +27,34 @@ export function Options(props: OptionsProps) {
 		noReboot: {
 			label: 'No reboot sequence',
 			value: dfu ? g.dash : box(!c.reboot),
-			help: dfu ? notRelevant : c.reboot ? 'The FC is asked over serial to reboot into DFU first.' : 'On: the FC must already be in DFU (hold BOOT).',
+			help: dfu ? notRelevant : c.reboot ? 'Off: the flight controller is asked over serial to reboot into DFU first.' : 'On: the board must already be in DFU (hold BOOT while plugging in).',
 		},
-		baud: {label: 'Baud rate', value: dfu ? g.dash : String(c.baud), help: dfu ? notRelevant : 'Serial speed for the reboot request; Space cycles.'},
-		address: {label: 'Address (.bin)', value: c.address + (o.cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary; type hex, Backspace deletes.'},
+		baud: {
+			label: 'Baud rate',
+			value: dfu || !c.reboot ? g.dash : String(c.baud),
+			help: dfu ? notRelevant : !c.reboot ? 'Not used: no reboot request is sent.' : 'Serial speed of the reboot request; Space cycles.',
+		},
+		address: {label: 'Address (.bin)', value: c.address + (cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary: type hex digits, Backspace deletes.'},
 	};
+	const body: Line[] = [
+		{text: `Board: ${boardName(props.board, props.known)}`, role: 'dim'},
+		{text: `File:  ${basename(props.file)}`, role: 'dim'},
+		blank,
+	];
+	let lastHelp = '';
+	for (const r of optionRows(props.board, props.image, c)) {
+		const d = describe[r.id];
+		const selected = r.id === cursor;
+		const pointer = selected ? g.pointer : ' '.repeat(g.pointer.length);
+		body.push({text: `${pointer} ${d.label.padEnd(20)} ${d.value}`, role: !r.relevant ? 'dim' : selected ? 'accent' : undefined, bold: selected});
+		if ((selected || !r.relevant) && d.help !== lastHelp) body.push(...para(d.help, width - 4, 'dim', '').map((l) => ({...l, text: `    ${l.text}`})));
+		if (selected || !r.relevant) lastHelp = d.help;
+	}
+	if (s.error) {
+		body.push(blank, ...para(`${g.failed} ${s.error.message}`, width, 'error', '  '));
+		if (s.error.hint) body.push(...para(`${hints[s.error.hint].title}: press ? for what to do.`, width, 'warn'));
+	}
+	const status = s.busy === 'reloading' ? 'Reading the file at the new address...' : s.busy === 'starting' ? 'Checking the board and the image...' : undefined;
 	return (
 		<Frame
 			title="Options"
@@ -39,26 +64,11 @@ export function Options(props: OptionsProps) {
 				{key: 'Enter', label: 'continue'},
 				{key: 'Esc', label: 'back'},
 				{key: '?', label: 'help'},
+				{key: 'q', label: 'quit'},
 			]}
-			status={o.busy ? 'Reading the file at the new address...' : o.error}
-		>
-			<Line role="dim">{`Board: ${boardName(props.board)}`}</Line>
-			<Line role="dim">{`File:  ${basename(props.file)}`}</Line>
-			<Text> </Text>
-			{o.rows.map((r) => {
-				const d = describe[r.id];
-				const selected = r.id === o.cursor;
-				const pointer = selected ? g.pointer : ' '.repeat(g.pointer.length);
-				const color = !r.relevant ? theme.c('dim') : selected ? theme.c('accent') : undefined;
-				return (
-					<Box key={r.id} flexDirection="column">
-						<Text color={color} bold={selected}>
-							{fitEnd(`${pointer} ${d.label.padEnd(20)} ${d.value}`, width, g.ellipsis)}
-						</Text>
-						<Text color={theme.c('dim')}>{fitEnd(`    ${d.help}`, width, g.ellipsis)}</Text>
-					</Box>
-				);
-			})}
-		</Frame>
+			body={body}
+			status={status}
+			statusRole="dim"
+		/>
 	);
 }

@@ -1,55 +1,85 @@
-// Screen 4b: the result. Time, bytes, verified or not; or the failure with its hint.
-import {Box, Text} from 'ink';
+// Screen 6: how the job ended. Success: what was done. Failure or stop: the job's message, what
+// the board holds now and what to do, and the matching hint.
 import {basename} from 'node:path';
-import {formatBytes, formatDuration} from '../format.js';
-import type {Board} from '../devices/types.js';
+import {formatBytes, formatDuration, hex32} from '../format.js';
 import {hints} from '../hints.js';
-import {boardName} from './describe.js';
-import type {Outcome} from './types.js';
-import {Frame, Line, useTheme, Para} from './ui.js';
-import {useResult} from './use-result.js';
+import type {BackupReport, FlashReport, LeaveReport} from '../jobs/types.js';
+import {boardName, boardStateText, fitMiddle, type KnownBoard} from './screen-text.js';
+import {blank, chromeLines, Frame, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
+import type {JobView} from './use-job-state.js';
 
-export function Result(props: {outcome: Outcome; board: Board; file: string; active: boolean; onDone(): void}) {
+/** Sections separated by blank lines while they fit, packed when the terminal is short. */
+function stack(sections: Line[][], room: number): Line[] {
+	const parts = sections.filter((x) => x.length > 0);
+	const total = parts.reduce((n, x) => n + x.length, 0);
+	const gaps = total + parts.length - 1 <= room;
+	return parts.flatMap((x, i) => (gaps && i > 0 ? [blank, ...x] : x));
+}
+
+export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoard}) {
 	const theme = useTheme();
+	const width = useWidth();
+	const {rows} = useTerminalSize();
 	const g = theme.glyphs;
-	useResult(props);
-	const keys = [
-		{key: 'Enter', label: 'device list'},
-		{key: '?', label: 'help'},
-		{key: 'q', label: 'quit'},
-	];
-	const o = props.outcome;
-	if (o.ok) {
-		const r = o.result;
-		return (
-			<Frame title="Done" keys={keys}>
-				<Line bold role="ok">{`${g.done} Flashed successfully in ${formatDuration(r.durationMs)}`}</Line>
-				<Text> </Text>
-				<Line>{`Board:     ${boardName(r.board)}`}</Line>
-				<Line>{`File:      ${basename(props.file)}`}</Line>
-				<Line>{`Erased:    ${r.erase.sectors} sector${r.erase.sectors === 1 ? '' : 's'}, ${formatBytes(r.erase.bytes)}${r.erase.mode === 'sectors' ? '' : ' (whole chip)'}`}</Line>
-				<Line>{`Written:   ${formatBytes(r.written)}${r.skipped ? ` (+${formatBytes(r.skipped)} of 0xFF skipped)` : ''}`}</Line>
-				<Line role={r.verified ? 'ok' : 'warn'}>{`Verified:  ${r.verified ? 'yes, the flash reads back the image' : 'NO (verify was off)'}`}</Line>
-				<Line>{`Started:   ${r.left ? 'yes, the board runs the new firmware' : 'no'}`}</Line>
-				<Text> </Text>
-				<Line role="accent">Press Enter to return to the device list.</Line>
-			</Frame>
-		);
+	const j = props.job;
+	const r = j.result!;
+	const keys: KeyHelp[] = props.quitting
+		? []
+		: [
+				{key: 'Enter', label: 'device list'},
+				{key: '?', label: 'help'},
+				{key: 'q', label: 'quit'},
+			];
+	const room = rows - chromeLines(width, keys);
+	const next: Line[] = props.quitting ? [{text: 'Quitting...', role: 'dim'}] : [{text: 'Press Enter to return to the device list.', role: 'accent'}];
+	const name = boardName(j.board, props.known);
+	if (r.ok) {
+		const facts: Line[] = [];
+		let head = `${g.done} Done`;
+		if (j.kind === 'flash') {
+			const d = r.data as FlashReport | undefined;
+			head = `${g.done} Flashed successfully${d ? ` in ${formatDuration(d.durationMs)}` : ''}`;
+			facts.push({text: `Board:     ${name}`});
+			if (j.file) facts.push({text: `File:      ${basename(j.file)}`});
+			if (d?.erase) {
+				const kept = d.erase.unchanged ? `, ${d.erase.unchanged} already held the image` : '';
+				facts.push({text: `Erased:    ${d.erase.sectors} sector${d.erase.sectors === 1 ? '' : 's'}, ${formatBytes(d.erase.bytes)}${d.erase.mode === 'mass' ? ' (whole chip)' : ''}${kept}`});
+			}
+			if (d?.written !== undefined) facts.push({text: `Written:   ${formatBytes(d.written)}${d.skipped ? ` (+${formatBytes(d.skipped)} of 0xFF skipped)` : ''}`});
+			if (d) facts.push({text: `Verified:  ${d.verified ? 'yes, the flash reads back the image' : 'NO (verify was off)'}`, role: d.verified ? 'ok' : 'warn'});
+			if (d) facts.push({text: `Started:   ${d.left ? 'yes, the board runs the new firmware' : 'no'}`});
+			if (d?.settings) {
+				const st = d.settings;
+				const rejected = st.rejected.length ? `, ${st.rejected.length} rejected` : '';
+				facts.push(...para(`Settings:  ${st.restored ? `restored (${st.applied} lines${rejected})` : 'not restored'}${st.backup ? `; backup in ${st.backup}` : ''}`, width, undefined, '           '));
+			}
+			for (const w of d?.warnings ?? []) facts.push(...para(`${g.warn} ${w.text}`, width, 'warn', '  '));
+		} else if (j.kind === 'backup') {
+			const d = r.data as BackupReport | undefined;
+			head = `${g.done} Backed up${d?.bytes !== undefined ? ` ${formatBytes(d.bytes)}` : ''}${d ? ` in ${formatDuration(d.durationMs)}` : ''}`;
+			facts.push({text: `Board:  ${name}`});
+			const file = d?.file ?? j.file;
+			if (file) facts.push(...para(`Saved:  ${file}`, width, 'ok', '        '));
+			if (d?.address !== undefined) facts.push({text: `From:   ${hex32(d.address)}`});
+			if (d?.sha256) facts.push({text: `SHA256: ${fitMiddle(d.sha256, width - 8, g.ellipsis)}`, role: 'dim'});
+		} else if (j.kind === 'leave') {
+			const d = r.data as LeaveReport | undefined;
+			head = d?.alreadyRunning ? `${g.done} The board already runs its firmware` : `${g.done} Started the firmware`;
+			facts.push({text: `Board:  ${name}`});
+			if (d?.address !== undefined) facts.push({text: `From:   ${hex32(d.address)}`});
+		} else {
+			facts.push(...para(r.summary, width));
+		}
+		const body = stack([[{text: head, role: 'ok', bold: true}], facts, next], room);
+		return <Frame title="Done" keys={keys} body={body} />;
 	}
-	const hint = o.hint ? hints[o.hint] : undefined;
-	return (
-		<Frame title={o.cancelled ? 'Stopped' : 'Failed'} keys={keys}>
-			<Line bold role="error">{`${g.failed} ${o.cancelled ? 'Flashing was stopped' : 'Flashing failed'} (${boardName(props.board)})`}</Line>
-			<Text> </Text>
-			<Para>{o.message}</Para>
-			{hint ? (
-				<Box flexDirection="column" marginTop={1}>
-					<Line role="warn">{`${g.warn} ${hint.title}`}</Line>
-					<Para>{hint.text}</Para>
-				</Box>
-			) : null}
-			<Text> </Text>
-			<Line role="accent">Press Enter to return to the device list, ? for more help.</Line>
-		</Frame>
-	);
+	const verb = {flash: 'Flashing', backup: 'The backup', leave: 'Starting the firmware', 'settings-backup': 'The settings backup'}[j.kind];
+	const head = `${g.failed} ${verb} ${r.cancelled ? 'was stopped' : 'failed'} (${name})`;
+	const message = para(r.error?.message ?? r.summary, width);
+	const state = (r.data as {boardState?: keyof typeof boardStateText} | undefined)?.boardState;
+	const holds = state ? para(boardStateText[state], width, 'accent') : [];
+	const hintId = r.error?.hintId;
+	const hint: Line[] = hintId ? [{text: `${g.warn} ${hints[hintId].title}`, role: 'warn'}, ...para(hints[hintId].text, width, undefined, '  ')] : r.error?.hint ? para(r.error.hint, width, 'warn') : [];
+	const body = stack([para(head, width, 'error', '  ', true), message, holds, hint, next], room);
+	return <Frame title={r.cancelled ? 'Stopped' : 'Failed'} keys={keys} body={body} />;
 }

@@ -1,34 +1,28 @@
-// What the app is given from outside (board source, firmware loader, flash engine) and the state
-// it moves through. Tests pass fakes for these services; tui.ts passes the real ones.
+// What the app is given from outside: the board source, the firmware loader and the job layer.
+// Tests pass fakes; tui.ts passes the real ones. The TUI decides no policy: every flash, backup and
+// leave is a job (jobs/types.ts) whose events it renders and whose questions it answers.
 import type {Board, BoardSource} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import type {Progress} from '../dfu/flash.js';
-import type {FlashReport} from '../jobs/types.js';
+import type {BackupReport, BackupRequest, BoardChoice, FlashReport, FlashRequest, LeaveReport, LeaveRequest, StartJob} from '../jobs/types.js';
 
-/** The old callback-style flash interface, bridged to the flash job in tui.ts (the TUI is moving to job events). */
-export interface FlashJobOptions {
-	fullErase?: boolean;
-	verify?: boolean;
-	reboot?: boolean;
-	baud?: number;
-	unprotect?: boolean;
-	signal?: AbortSignal;
-	onProgress?: (p: Progress) => void;
-	onInfo?: (line: string) => void;
-	confirm?: () => Promise<boolean>;
+/** The job kinds the TUI starts, and the start function of each (absent: not available yet). */
+export interface JobStarters {
+	flash: StartJob<FlashRequest, FlashReport>;
+	backup: StartJob<BackupRequest, BackupReport>;
+	leave: StartJob<LeaveRequest, LeaveReport>;
+	'settings-backup': StartJob<BoardChoice, unknown>;
 }
-export type FlashJobResult = FlashReport & {erase: NonNullable<FlashReport['erase']>; written: number; skipped: number; verified: boolean; left: boolean};
-import type {HintId} from '../hints.js';
+
+export type TuiJobKind = keyof JobStarters;
 
 export interface TuiServices {
 	/** Called after the first frame: real USB and serial modules load here, not before. */
 	openSource(): Promise<BoardSource>;
 	loadImage(path: string, options: {address?: number}): Promise<FirmwareImage>;
-	runJob(source: BoardSource, board: Board, image: FirmwareImage, options: FlashJobOptions): Promise<FlashJobResult>;
-	/** Per-board lock so two processes never flash the same board; returns the release function. */
-	lock?(board: {id: string; simulated?: boolean}): () => void;
-	/** A flash finished after the terminal was lost (SIGHUP): write its result somewhere. */
-	logAfterHangup?(line: string): void;
+	/** The job layer. A kind that is missing is shown as not available. */
+	jobs: Partial<JobStarters>;
+	/** Where a flash backup of this board goes unless the user types another path. */
+	backupPath(board: Board): string;
 }
 
 export interface TuiSettings {
@@ -46,8 +40,6 @@ export interface TuiSettings {
 	address?: string;
 }
 
-export type Screen = 'devices' | 'firmware' | 'options' | 'confirm' | 'unprotect' | 'flashing' | 'result' | 'hints';
-
 export interface FlashChoices {
 	fullErase: boolean;
 	verify: boolean;
@@ -58,8 +50,12 @@ export interface FlashChoices {
 	address: string;
 }
 
-export type Outcome =
-	| {ok: true; result: FlashJobResult}
-	| {ok: false; message: string; hint?: HintId; exitCode: number; cancelled: boolean};
-
 export const defaultBinAddress = '0x08000000';
+
+export interface TerminalSize {
+	columns: number;
+	rows: number;
+}
+
+/** The smallest terminal every screen fits; below it the app says so. */
+export const minimumSize: TerminalSize = {columns: 60, rows: 20};

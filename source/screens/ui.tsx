@@ -1,50 +1,36 @@
-// Shared pieces every screen renders with: the theme context, the terminal size, and the frame
-// (title, rule, body, key help). Lines are fitted to the width here, never wrapped by the terminal.
-import {createContext, useContext, useEffect, useState, type ReactNode} from 'react';
-import {Box, Text, useStdout} from 'ink';
+// Shared pieces every screen renders with: the theme and size contexts and the frame (title, rule,
+// body, rule, status, key help). Screens hand the frame whole lines, already wrapped or fitted to
+// the width, so the frame knows its height: it always fits rows x columns. The terminal never wraps
+// a line of ours.
+import {createContext, useContext} from 'react';
+import {Box, Text} from 'ink';
 import {detectTheme, type ColorRole, type Theme} from './theme.js';
-import {fitEnd} from './describe.js';
+import {fitEnd, wrapText} from './screen-text.js';
+import type {TerminalSize} from './types.js';
 
 export const ThemeContext = createContext<Theme>(detectTheme());
 export const useTheme = () => useContext(ThemeContext);
 
-export interface TerminalSize {
-	columns: number;
-	rows: number;
-}
-
-const SizeContext = createContext<TerminalSize>({columns: 80, rows: 24});
-
-/** Provides the terminal size to every screen, following resizes (one listener). Falls back to 80x24. */
-export function SizeProvider(props: {children: ReactNode}) {
-	const {stdout} = useStdout();
-	const read = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
-	const [size, setSize] = useState(read);
-	useEffect(() => {
-		const onResize = () => setSize(read());
-		stdout.on('resize', onResize);
-		return () => {
-			stdout.off('resize', onResize);
-		};
-	}, [stdout]);
-	return <SizeContext.Provider value={size}>{props.children}</SizeContext.Provider>;
-}
-
+export const SizeContext = createContext<TerminalSize>({columns: 80, rows: 24});
 export const useTerminalSize = () => useContext(SizeContext);
 
-/** Usable width: at most 100 columns so lines stay readable on a wide terminal. */
+/** Usable width: at most 100 columns, so lines stay readable on a wide terminal. */
 export function useWidth(): number {
-	return Math.max(20, Math.min(useTerminalSize().columns, 100) - 1);
+	return Math.max(20, Math.min(useTerminalSize().columns, 100));
 }
 
-export function Line(props: {children: string; role?: ColorRole; bold?: boolean; width?: number}) {
-	const theme = useTheme();
-	const width = useWidth();
-	return (
-		<Text color={props.role ? theme.c(props.role) : undefined} bold={props.bold} wrap="truncate-end">
-			{fitEnd(theme.t(props.children), props.width ?? width, theme.glyphs.ellipsis)}
-		</Text>
-	);
+/** One line of a screen. */
+export interface Line {
+	text: string;
+	role?: ColorRole;
+	bold?: boolean;
+}
+
+export const blank: Line = {text: ''};
+
+/** Prose as lines: wrapped at words, continuation lines indented by `indent` (never a stray space). */
+export function para(text: string, width: number, role?: ColorRole, indent = '', bold?: boolean): Line[] {
+	return wrapText(text, width, indent).map((t) => ({text: t, role, bold}));
 }
 
 export interface KeyHelp {
@@ -52,43 +38,79 @@ export interface KeyHelp {
 	label: string;
 }
 
-export function Frame(props: {title: string; keys: KeyHelp[]; children: ReactNode; status?: string}) {
+/** Lines the frame itself takes around the body, for screens that size a list to the rest. */
+export function chromeLines(width: number, keys: KeyHelp[], status?: string): number {
+	return 3 + keyLines(keys, width).length + (status ? wrapText(status, width).length : 0);
+}
+
+function keyLines(keys: KeyHelp[], width: number): string[] {
+	const lines: string[] = [];
+	let line = '';
+	for (const k of keys) {
+		const item = `${k.key} ${k.label}`;
+		if (line && line.length + 2 + item.length > width) {
+			lines.push(line);
+			line = item;
+		} else line = line ? `${line}  ${item}` : item;
+	}
+	if (line) lines.push(line);
+	return lines.slice(0, 2).map((l) => fitEnd(l, width, '...'));
+}
+
+export function Frame(props: {title: string; keys: KeyHelp[]; body: Line[]; status?: string; statusRole?: ColorRole}) {
 	const theme = useTheme();
 	const width = useWidth();
-	const help = props.keys.map((k) => `${k.key} ${k.label}`).join('  ');
+	const {rows} = useTerminalSize();
+	const g = theme.glyphs;
+	const prompt = useContext(PromptContext);
+	const statusText = prompt ?? props.status;
+	const status = statusText ? wrapText(theme.t(statusText), width) : [];
+	const help = keyLines(
+		props.keys.map((k) => ({key: theme.t(k.key), label: theme.t(k.label)})),
+		width,
+	);
+	const room = Math.max(1, rows - 3 - status.length - help.length);
+	let body = props.body;
+	if (body.length > room) body = [...body.slice(0, room - 1), {text: `${g.ellipsis} (the terminal is too short for the rest)`, role: 'dim'}];
+	const title = fitEnd(theme.t(`fcflash-tui ${g.dash} ${props.title}`), width, g.ellipsis);
 	return (
 		<Box flexDirection="column" width={width}>
-			<Text bold color={theme.c('title')}>
-				{fitEnd(theme.t(`fcflash-tui ${theme.glyphs.dash} ${props.title}`), width, theme.glyphs.ellipsis)}
+			<Text bold color={theme.c('title')} wrap="truncate">
+				{title}
 			</Text>
-			<Text color={theme.c('dim')}>{theme.glyphs.rule.repeat(width)}</Text>
-			<Box flexDirection="column">{props.children}</Box>
-			<Text color={theme.c('dim')}>{theme.glyphs.rule.repeat(width)}</Text>
-			{props.status ? <Line role="warn">{props.status}</Line> : null}
-			<Line role="dim">{help}</Line>
+			<Text color={theme.c('dim')}>{g.rule.repeat(width)}</Text>
+			{body.map((l, i) => (
+				<Row key={i} line={l} width={width} />
+			))}
+			<Text color={theme.c('dim')}>{g.rule.repeat(width)}</Text>
+			{status.map((t, i) => (
+				<Text key={`s${i}`} bold color={theme.c(prompt ? 'warn' : (props.statusRole ?? 'warn'))} wrap="truncate">
+					{t}
+				</Text>
+			))}
+			{help.map((t, i) => (
+				<Text key={`k${i}`} color={theme.c('dim')} wrap="truncate">
+					{t}
+				</Text>
+			))}
 		</Box>
 	);
 }
 
-/** A highlighted list row: pointer and accent colour (plain bold without colours). */
-export function Row(props: {selected: boolean; text: string; role?: ColorRole; indent?: number}) {
+function Row({line, width}: {line: Line; width: number}) {
 	const theme = useTheme();
-	const width = useWidth();
-	const pointer = props.selected ? theme.glyphs.pointer : ' '.repeat(theme.glyphs.pointer.length);
-	const pad = ' '.repeat(props.indent ?? 0);
+	const text = fitEnd(theme.t(line.text), width, theme.glyphs.ellipsis);
 	return (
-		<Text color={props.selected ? theme.c('accent') : props.role ? theme.c(props.role) : undefined} bold={props.selected}>
-			{fitEnd(theme.t(`${pad}${pointer} ${props.text}`), width, theme.glyphs.ellipsis)}
+		<Text color={line.role ? theme.c(line.role) : undefined} bold={line.bold} wrap="truncate">
+			{text === '' ? ' ' : text}
 		</Text>
 	);
 }
 
-/** Prose that may wrap (hint texts, error messages), in the terminal's character set. */
-export function Para(props: {children: string; role?: ColorRole}) {
-	const theme = useTheme();
-	return (
-		<Text wrap="wrap" color={props.role ? theme.c(props.role) : undefined}>
-			{theme.t(props.children)}
-		</Text>
-	);
+/** A list row: pointer when highlighted. */
+export function listRow(selected: boolean, text: string, pointer: string, role?: ColorRole): Line {
+	return {text: `${selected ? pointer : ' '.repeat(pointer.length)} ${text}`, role: selected ? 'accent' : role, bold: selected};
 }
+
+/** The stop question, shown on every screen while it is open (it replaces the screen's status). */
+export const PromptContext = createContext<string | undefined>(undefined);

@@ -1,0 +1,288 @@
+// The app's reducer with a scripted world: keys in bursts and slowly end on the same screen with
+// the same selection; each screen returns where it was; the job's events drive the screens.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import type {AppState} from '../source/screens/app-state.js';
+import {currentEntry} from '../source/screens/use-firmware-picker-state.js';
+import {optionsCursor} from '../source/screens/use-options-state.js';
+import {boardTitle, progressStats, wrapText} from '../source/screens/screen-text.js';
+import {knownBoard, shownBoards} from '../source/screens/use-device-list-state.js';
+import {KeyReader, parseKeys} from '../source/screens/keys.js';
+import type {ConfirmFacts, JobEvent, JobResult} from '../source/jobs/types.js';
+import {JobBinding} from '../source/screens/app-effects.js';
+import {dfuBoard, image, keys, serialBoard, world, type World} from './helpers/tui-world.js';
+
+/** Where the app is: the screen, and what is highlighted there. */
+function where(s: AppState) {
+	const v = s.view;
+	const out: Record<string, unknown> = {screen: v.screen};
+	if (v.screen === 'firmware') out.board = v.board.id;
+	if (v.screen === 'firmware' && s.picker) out.cursor = currentEntry(s.picker)?.name;
+	if (v.screen === 'options') Object.assign(out, {board: v.board.id, file: v.file, cursor: optionsCursor(s.options, v), choices: s.options.choices});
+	if (v.screen === 'devices') out.selected = s.devices.selectedId;
+	return out;
+}
+
+function both(raw: string, setup: (w: World) => void = () => {}) {
+	const burst = world();
+	setup(burst);
+	burst.type(raw, 'burst');
+	const slow = world();
+	setup(slow);
+	slow.type(raw, 'slow');
+	return {burst, slow};
+}
+
+test('keys: every key of a chunk is its own key, in order; "Esc, Up" typed ahead is two keys', async () => {
+	const names = (raw: string) => parseKeys(raw).map((k) => (k.name === 'char' ? (k.ctrl ? `^${k.ch}` : k.ch) : k.name));
+	assert.deepEqual(names('\x7f\x7f\x7f'), ['backspace', 'backspace', 'backspace']);
+	assert.deepEqual(names('\r\x1b[B\x1b[B\r'), ['return', 'down', 'down', 'return']);
+	assert.deepEqual(names('\x1b\x1b[A'), ['escape', 'up'], 'not Alt-Up');
+	assert.deepEqual(names('\x1b\x1b'), ['escape', 'escape']);
+	assert.deepEqual(names('jq\x03'), ['j', 'q', '^c']);
+	assert.deepEqual(names('\x1b[1;5A\x1b[5~\x1bOB\x1b[H\x1b[4~'), ['up', 'pageup', 'down', 'home', 'end']);
+	// A sequence cut between two reads is completed by the next one; a lone ESC is Escape.
+	const got: string[] = [];
+	const reader = new KeyReader((ks) => got.push(...ks.map((k) => k.name)), 20);
+	reader.push('\x1b[');
+	reader.push('B\x1b');
+	assert.deepEqual(got, ['down']);
+	await new Promise((r) => setTimeout(r, 40));
+	assert.deepEqual(got, ['down', 'escape']);
+	reader.close();
+});
+
+test('bursts: Enter Down Down Enter on the device list ends on the options of the third entry, as typed slowly', () => {
+	const raw = keys.enter + keys.down + keys.down + keys.enter;
+	const {burst, slow} = both(raw);
+	assert.deepEqual(where(burst.state()), where(slow.state()));
+	assert.deepEqual(where(burst.state()), {...where(slow.state()), screen: 'options', board: 'SN405', file: '/fw/inav-8.0.0-MATEKF399.hex'});
+});
+
+test('bursts: every sequence ends where the same keys typed slowly end', () => {
+	const sequences = [
+		keys.enter + '/399' + keys.enter,
+		keys.enter + keys.end + keys.up + keys.enter + keys.down + keys.down + keys.down + keys.backspace.repeat(4) + '8000',
+		keys.enter + keys.up + keys.up + keys.up + keys.enter + keys.enter + keys.backspace + keys.down,
+		keys.down + keys.enter + keys.enter + keys.esc + keys.esc + keys.down + keys.enter,
+		keys.enter + '?' + keys.esc + keys.down + keys.enter + ' ' + keys.down + ' ' + keys.esc + keys.enter,
+		keys.enter + 's' + keys.down + 's' + keys.enter + keys.esc + keys.esc,
+	];
+	for (const raw of sequences) {
+		const {burst, slow} = both(raw);
+		assert.deepEqual(where(burst.state()), where(slow.state()), JSON.stringify(raw));
+	}
+});
+
+test('picker: the highlight follows the filter matches; Enter with the cursor on ../ chooses the one match', () => {
+	const w = world();
+	w.type(keys.enter);
+	w.type(keys.home);
+	assert.equal(currentEntry(w.state().picker!)?.kind, 'up');
+	w.type('/399');
+	assert.equal(currentEntry(w.state().picker!)?.name, 'inav-8.0.0-MATEKF399.hex');
+	w.type(keys.enter);
+	assert.equal(w.state().view.screen, 'options');
+	const v = w.state().view;
+	assert.equal(v.screen === 'options' && v.file, '/fw/inav-8.0.0-MATEKF399.hex');
+});
+
+test('picker: three Backspaces in one burst delete three characters of the filter', () => {
+	const w = world();
+	w.type(keys.enter + '/abcd');
+	w.type(keys.backspace.repeat(3));
+	assert.equal(w.state().picker!.filter, 'a');
+});
+
+test('picker: the file built for the board is preselected (name or ident) and the sort puts the newest first', () => {
+	const w = world();
+	w.type(keys.down + keys.enter);
+	assert.equal(currentEntry(w.state().picker!)?.name, 'betaflight-4.5.1-STM32F7X2.hex', 'the FC reports STM32F7X2');
+	w.type(keys.esc + keys.up + keys.enter);
+	assert.equal(currentEntry(w.state().picker!)?.name, 'betaflight-4.5.1-STM32F7X2.hex', 'the cursor stays where it was for the next board');
+	w.type(keys.end + 's' + keys.home);
+	assert.equal(w.state().picker!.sort, 'date');
+	w.type(keys.down + keys.down);
+	assert.equal(currentEntry(w.state().picker!)?.name, 'betaflight-4.5.1-STM32F405.hex', 'newest file first after the folder');
+});
+
+test('hints: ? then Esc returns to the same folder, cursor and option values', () => {
+	const w = world();
+	w.type(keys.enter + keys.home + keys.down + keys.enter);
+	assert.equal(currentEntry(w.state().picker!)?.path, '/fw/older/betaflight-4.4.0-STM32F405.hex');
+	const before = where(w.state());
+	w.type('?');
+	assert.equal(w.state().view.screen, 'hints');
+	w.type(keys.down + keys.esc);
+	assert.deepEqual(where(w.state()), before);
+	w.type(keys.enter + keys.down + ' ');
+	const options = where(w.state());
+	assert.equal(options.cursor, 'verify');
+	w.type('?' + keys.esc);
+	assert.deepEqual(where(w.state()), options);
+	// Back from the options to the picker: same folder and file.
+	w.type(keys.esc);
+	assert.equal(currentEntry(w.state().picker!)?.path, '/fw/older/betaflight-4.4.0-STM32F405.hex');
+});
+
+function confirmFacts(over: Partial<ConfirmFacts> = {}): ConfirmFacts {
+	return {board: dfuBoard, file: '/fw/a.hex', image: image('/fw/a.hex', 'STM32F405'), erase: '5 sectors, 128 KiB', steps: ['write 8 KiB', 'verify'], warnings: [], ...over};
+}
+
+const result = (over: Partial<JobResult> = {}): JobResult => ({kind: 'flash', ok: true, exitCode: 0, fields: {}, summary: 'ok', cancelled: false, data: {boardState: 'running'}, ...over});
+
+/** Device list -> first file -> options -> Enter: the flash job is started and waits to ask. */
+function toConfirm(w: World, requires: 'yes' | 'force' = 'yes') {
+	w.type(keys.enter + keys.enter + keys.enter);
+	assert.equal(w.jobs.length, 1);
+	assert.equal(w.state().view.screen, 'options', 'waiting for the job to ask');
+	w.job({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({mismatch: requires === 'force' ? 'Built for X' : undefined}), requires}});
+	assert.equal(w.state().view.screen, 'question');
+}
+
+test('confirm: keys typed before the job asks go to the confirmation; y answers yes', () => {
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter + 'y');
+	assert.equal(w.state().queue.length, 1, 'y waits for the question');
+	w.job({type: 'question', question: {id: 7, kind: 'confirm', facts: confirmFacts(), requires: 'yes'}});
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['yes']);
+	assert.equal(w.state().view.screen, 'progress');
+});
+
+test('confirm: n goes back to the options (values kept) once the job has ended; nothing else is said', () => {
+	const w = world();
+	toConfirm(w);
+	w.type('n');
+	w.job({type: 'result', result: result({ok: false, exitCode: 5, error: {code: 5, message: 'Not confirmed', hint: null, hintId: null}})});
+	assert.equal(w.state().view.screen, 'options');
+	assert.equal(w.state().options.error, undefined);
+	assert.equal(w.state().options.busy, undefined);
+});
+
+test('confirm: a wrong-target image flashes only after the typed word force and Enter; y alone does nothing', () => {
+	const w = world();
+	toConfirm(w, 'force');
+	w.type('y');
+	assert.equal(w.log.filter((c) => c.type === 'answer').length, 0);
+	w.type(keys.backspace + 'forc' + keys.enter);
+	assert.equal(w.log.filter((c) => c.type === 'answer').length, 0, 'not the whole word');
+	assert.match(w.state().view.screen === 'question' ? (w.state().view as {q: {notice?: string}}).q.notice ?? '' : '', /not the word force/);
+	w.type('force' + keys.enter);
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['force']);
+});
+
+test('stop: the question closes when the flash ends while it is open; y afterwards does not quit', () => {
+	const w = world();
+	toConfirm(w);
+	w.type('y');
+	w.job({type: 'progress', phase: 'write', done: 10, total: 100, rate: 0});
+	w.type('q');
+	assert.equal(w.state().quitAsk, true);
+	w.job({type: 'result', result: result()});
+	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.state().view.screen, 'result');
+	w.type('y');
+	assert.deepEqual(w.exits, []);
+});
+
+test('stop: q then y stops the job; its result screen is shown, then the app quits with 130', () => {
+	const w = world();
+	toConfirm(w);
+	w.type('y');
+	w.job({type: 'progress', phase: 'erase', done: 0, total: 100, rate: 0});
+	w.type('q' + 'n');
+	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
+	w.type(keys.ctrlC + 'y');
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1);
+	assert.equal(w.state().job?.stopping, true);
+	assert.deepEqual(w.exits, [], 'nothing quits before the job has stopped');
+	w.job({type: 'result', result: result({ok: false, cancelled: true, exitCode: 130, data: {boardState: 'partly-written'}, error: {code: 130, message: 'Interrupted at a block boundary.', hint: null, hintId: 'interrupted'}})});
+	assert.equal(w.state().view.screen, 'result');
+	assert.deepEqual(w.exits, [130]);
+});
+
+test('options: the baud rate is not selectable with "No reboot sequence" on', () => {
+	const w = world();
+	w.type(keys.down + keys.enter + keys.enter);
+	assert.equal(w.state().view.screen, 'options');
+	w.type(keys.down + keys.down + ' ' + keys.down);
+	assert.equal(w.state().options.choices.reboot, false);
+	assert.equal(where(w.state()).cursor, 'noReboot', 'baud is skipped');
+	w.type(' ' + keys.down + ' ');
+	assert.equal(w.state().options.choices.baud, 230400);
+});
+
+test('options: a burst of Backspaces in the .bin address deletes as many characters', () => {
+	const w = world();
+	w.type(keys.enter + keys.end + keys.up + keys.enter + keys.end + keys.backspace.repeat(4) + '8000' + keys.enter);
+	assert.equal(w.state().options.choices.address, '0x08008000');
+	const reload = w.log.find((c) => c.type === 'load-image');
+	assert.equal(reload?.type === 'load-image' && reload.address, 0x08008000);
+	assert.equal(w.jobs.length, 1, 'the flash starts with the reloaded image');
+	assert.equal((w.jobs[0]!.request.image as {low: number}).low, 0x08008000);
+});
+
+test('device list: s starts the firmware of a DFU board, b backs it up to a file named in the backups folder', () => {
+	const w = world();
+	w.type('s');
+	assert.equal(w.jobs[0]?.kind, 'leave');
+	assert.equal(w.state().view.screen, 'progress');
+	w.job({type: 'result', result: result({kind: 'leave', data: {board: dfuBoard, alreadyRunning: false, boardState: 'running'}})});
+	w.type(keys.enter + 'b');
+	const v = w.state().view;
+	assert.equal(v.screen, 'save-as');
+	assert.equal(v.screen === 'save-as' && v.s.text, '/backups/SN405/flash.bin');
+	w.type(keys.backspace.repeat(3) + 'img' + keys.enter);
+	assert.equal(w.jobs[1]?.kind, 'backup');
+	assert.equal(w.jobs[1]?.request.out, '/backups/SN405/flash.img');
+});
+
+test('device list: s on a running FC says so; b on it needs the settings-backup job', () => {
+	const w = world();
+	w.type(keys.down + 's');
+	assert.match(w.state().devices.notice ?? '', /already runs its firmware/);
+	w.type('b');
+	assert.match(w.state().devices.notice ?? '', /not available/);
+	const v = world({available: {'settings-backup': true}});
+	v.type(keys.down + 'b');
+	assert.equal(v.jobs[0]?.kind, 'settings-backup');
+});
+
+test('device list: a flight controller that rebooted into DFU keeps its name', () => {
+	const w = world({boards: [serialBoard]});
+	const inDfu = {...dfuBoard, id: 'SN722', serialNumber: 'SN722', chip: 'STM32F4/F7 (512 KiB)'};
+	w.dispatch({type: 'boards', boards: [inDfu]});
+	const b = shownBoards(w.state().devices)[0]!;
+	assert.equal(boardTitle(b, knownBoard(w.state().devices, b)), 'STM32F7X2 (was BTFL 4.5.1 on ttyACM1)  DFU');
+});
+
+test('progress: a phase the board does not report shows elapsed against expected time', () => {
+	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 0, total: 1, rate: 0, elapsedMs: 3200, expectedMs: 8000}), '3 s of about 8 s (the board does not report progress)');
+	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 0, total: 1, rate: 0, elapsedMs: 5000}), '5 s in this phase');
+	assert.equal(progressStats({type: 'progress', phase: 'erase', done: 512 * 1024, total: 1024 * 1024, rate: 0, elapsedMs: 5000}), '512 KiB / 1.00 MiB  5 s in this phase');
+});
+
+test('wrapping: continuation lines never start with a space; aligned columns keep their spacing', () => {
+	const lines = wrapText('Erase:  5 sectors, 128 KiB (0x08000000-0x0801FFFF); the rest is kept', 40, '        ');
+	assert.deepEqual(lines, ['Erase:  5 sectors, 128 KiB', '        (0x08000000-0x0801FFFF); the', '        rest is kept']);
+	for (const l of wrapText('a b c d e f g h i j k l m n o p q r s t u v w x y z '.repeat(4), 13)) assert.doesNotMatch(l, /^ /);
+});
+
+test('job binding: progress at most every 100 ms; a silent phase is passed on again each whole second with the time spent', async () => {
+	const sent: JobEvent[] = [];
+	const b = new JobBinding(1, (e) => sent.push(e));
+	for (let i = 0; i <= 20; i++) b.listener({type: 'progress', phase: 'erase', done: i, total: 100, rate: 0});
+	assert.equal(sent.length, 1, 'the first goes at once, the rest waits');
+	await new Promise((r) => setTimeout(r, 130));
+	assert.equal(sent.length, 2);
+	assert.equal((sent[1] as {done: number}).done, 20, 'the latest wins');
+	await new Promise((r) => setTimeout(r, 1000));
+	const tick = sent.at(-1) as {done: number; elapsedMs?: number};
+	assert.ok(sent.length >= 3 && tick.done === 20 && (tick.elapsedMs ?? 0) >= 1000, JSON.stringify(sent.at(-1)));
+	b.listener({type: 'result', result: {kind: 'flash', ok: true, exitCode: 0, fields: {}, summary: '', cancelled: false}});
+	const n = sent.length;
+	await new Promise((r) => setTimeout(r, 1100));
+	assert.equal(sent.length, n, 'nothing after the result');
+});
