@@ -18,6 +18,11 @@ export function detachFromTerminal(): void {
 	const ignore = () => {};
 	const streams = [process.stdin, process.stdout, process.stderr];
 	for (const stream of streams) stream.on('error', ignore);
+	try {
+		process.stdin.pause();
+	} catch {
+		// Already gone.
+	}
 	if (process.platform === 'win32') return;
 	for (const fd of [0, 1, 2]) {
 		// Output redirected to a file or a pipe still works: only the terminal is gone. (isTTY was

@@ -3,14 +3,14 @@
 // only); Ink renders whole frames into the writer's stream. The shell's screen comes back on
 // every way out: quit, a crash, SIGTERM/SIGINT. SIGHUP (the SSH session dropped) silences the
 // terminal, lets a running job finish (it logs its result) and exits with the job's code.
-import {closeSync, existsSync, openSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, statSync, writeFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
-import {isatty} from 'node:tty';
 import {createElement} from 'react';
 import {render} from 'ink';
 import type {CliFlags} from './cli/flags.js';
 import {UsageError} from './errors.js';
+import {detachFromTerminal, exitAfterHangup} from './terminal-gone.js';
 import type {Board} from './devices/types.js';
 import {App, createApp} from './screens/app.js';
 import {ScreenWriter} from './screens/screen-writer.js';
@@ -96,6 +96,7 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 		},
 		// The job layer: every policy (board, lock, target check, questions, log, exit code) is there.
 		jobs: {
+			'settings-backup': lazyStart('settings-backup', async () => (await import('./jobs/settings-job.js')).startSettingsBackupJob),
 			flash: lazyStart('flash', async () => (await import('./jobs/flash-job.js')).startFlashJob),
 			backup: lazyStart('backup', async () => (await import('./jobs/backup-job.js')).startBackupJob),
 			leave: lazyStart('leave', async () => (await import('./jobs/leave-job.js')).startLeaveJob),
@@ -104,39 +105,10 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 	};
 }
 
-/**
- * The terminal is gone: make sure nothing touches it again. Node resets the terminal modes of
- * fds 0-2 at exit and aborts (exit 134) if that fails with EIO, which it does on a hung-up PTY;
- * it leaves an fd alone that now refers to another file. So 0-2 are pointed at /dev/null (libuv
- * keeps its own descriptors for the TTY streams, whose errors are swallowed).
- */
-function detachTerminal(ttyFds: number[]) {
-	for (const stream of [process.stdin, process.stdout, process.stderr]) stream.on('error', () => {});
-	try {
-		process.stdin.pause();
-	} catch {
-		// Already gone.
-	}
-	for (const fd of ttyFds) {
-		try {
-			closeSync(fd);
-		} catch {
-			// Closed already: Node skips it too.
-		}
-		try {
-			const again = openSync('/dev/null', 'r+');
-			if (again !== fd) closeSync(again);
-		} catch {
-			// A closed fd is skipped as well.
-		}
-	}
-}
-
 export async function runTui(flags: CliFlags): Promise<number> {
 	if (!process.stdin.isTTY || !process.stdout.isTTY) {
 		throw new UsageError('The interactive UI needs a terminal. Use the flash, inspect and list commands in scripts.');
 	}
-	const ttyFds = [0, 1, 2].filter((fd) => isatty(fd));
 	const settings = settingsFromFlags(flags);
 	const services = realServices(flags);
 	const framesFile = process.env.FCFLASH_TUI_FRAMES;
@@ -174,10 +146,10 @@ export async function runTui(flags: CliFlags): Promise<number> {
 		if (hungUp) return;
 		hungUp = true;
 		writer.kill();
-		detachTerminal(ttyFds);
+		detachFromTerminal();
 		void app.effects.hangup().then(
-			(code) => process.exit(code ?? 129),
-			() => process.exit(1),
+			(code) => exitAfterHangup(code ?? 129),
+			() => exitAfterHangup(1),
 		);
 	};
 	process.on('SIGHUP', onHangup);

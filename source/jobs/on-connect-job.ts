@@ -108,6 +108,14 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 		report.boards.push({boardId, board, state: 'skipped', reason});
 		run.emit({type: 'board-skipped', boardId, board, reason});
 	};
+	/** A board of this run seen again: reported under the id it was flashed as, once, and no new entry. */
+	const seenAgain = (key: string, entry: FleetBoard, reason: string) => {
+		const signature = `${key}|seen again`;
+		if (reported.has(signature)) return;
+		reported.add(signature);
+		entry.reason = reason;
+		run.emit({type: 'board-skipped', boardId: entry.boardId, board: entry.board, reason});
+	};
 	const start = (key: string, board: Board) => {
 		const boardId = fleetBoardId(board);
 		const entry: FleetBoard = {boardId, board, state: 'running'};
@@ -143,9 +151,9 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			const done = finished.get(key);
 			if (done) {
 				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
-					skip(key, board, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`, 'seen again');
+					seenAgain(key, done.entry, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
 				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {
-					skip(key, board, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`, 'seen again');
+					seenAgain(key, done.entry, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
 				}
 				continue;
 			}
@@ -188,7 +196,7 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	const summary =
 		`${tried.length} board${tried.length === 1 ? '' : 's'} tried: ${tried.length - failed.length} flashed, ${failed.length} failed` +
 		`${report.boards.length > tried.length ? `, ${report.boards.length - tried.length} skipped` : ''}.` +
-		report.boards.map((b) => `\n  ${b.boardId}: ${b.state === 'ok' ? 'ok' : b.state === 'skipped' ? `skipped (${b.reason})` : `FAILED (${b.result?.error?.message ?? ''})`}`).join('');
+		report.boards.map((b) => `\n  ${b.boardId}: ${b.state === 'ok' ? `ok${b.reason ? ` (then: ${b.reason})` : ''}` : b.state === 'skipped' ? `skipped (${b.reason})` : `FAILED (${b.result?.error?.message ?? ''})`}`).join('');
 	run.fields = {file: image.file, boards: boardsField};
 	// Nothing tried says more than "interrupted": no board was there (or none fitted).
 	if (tried.length === 0) throw new NoDeviceError(`No board was flashed. ${summary}`);

@@ -62,7 +62,12 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		body.push(blank, ...para('Press y to start. n, Enter or Esc go back.', width, 'accent', '', true));
 		return <Frame title="Flash on connect" keys={yesNoKeys} body={body} />;
 	}
+	if (q.kind === 'confirm-restore') {
+		body.push(...para(`Replace the settings of ${boardName(q.board)} with ${basename(q.file)}? The board reboots.`, width, undefined, '', true));
+		body.push(blank, ...para('Press y to restore. n, Enter or Esc go back.', width, 'accent', '', true));
+		return <Frame title="Restore settings" keys={yesNoKeys} body={body} />;
+	}
 	body.push(...para(`The backup was made on MCU ${q.backupMcuId}, this board is MCU ${q.boardMcuId}.`, width, 'warn'), blank);
-	body.push(...para('Press y to restore it onto this board anyway. n, Enter or Esc skip the restore.', width, 'accent', '', true));
-	return <Frame title="Another board's settings" keys={yesNoKeys} body={body} />;
+	body.push(...para('Type force and press Enter to restore it onto this board anyway. Esc skips the restore.', width, 'accent', '', true));
+	return <Frame title="Another board's settings" keys={[{key: 'force Enter', label: 'restore'}, {key: 'Esc', label: 'back'}]} body={body} />;
 }

@@ -15,7 +15,8 @@ export type QuestionIntent = {type: 'reply'; reply: Reply};
 
 export const initialQuestion = (): QuestionState => ({typed: ''});
 
-export const needsForce = (q: Question) => q.kind === 'confirm' && q.requires === 'force';
+/** A wrong-target image, and another board's settings backup, go ahead only on the typed word. */
+export const needsForce = (q: Question) => (q.kind === 'confirm' && q.requires === 'force') || q.kind === 'restore-other-board';
 
 export function questionKey(s: QuestionState, q: Question, k: KeyPress): Step<QuestionState, QuestionIntent> {
 	const reply = (r: Reply) => ({state: s, intent: {type: 'reply' as const, reply: r}});
