@@ -462,7 +462,7 @@ describe('flashImage: STM32H743', () => {
 		const next = prng(3);
 		for (let i = 0; i < data.length; i++) data[i] = next() & 0xff;
 		const img = image([{address: 0x08100000, data}]);
-		const r = await rig('stm32h743', {faults: {stuckBusyAt: 0x08101800}});
+		const r = await rig('stm32h743', {faults: {stuckBusy: {at: 0x08101800, op: 'write', outcome: 'done', every: true}}});
 		assert.equal(r.target.transferSize, 1024);
 		const result = await flashImage(r.target, img, {onProgress: r.onProgress});
 		assert.equal(result.recoveries, 2);

@@ -8,7 +8,7 @@ import {usbError, usbProblem} from './usb-errors.js';
 import {BoardWatcher, type UsbEvents} from './board-watcher.js';
 import {SerialBoards, type SerialBoardsOptions} from './serial-boards.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 import {NoDeviceError} from '../errors.js';
 import {parseLayout, layoutSize} from '../dfu/layout.js';
 import {bootloaderVersion, describeChip} from '../dfu/target.js';

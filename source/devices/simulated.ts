@@ -11,7 +11,7 @@ import {describeChip, bootloaderVersion} from '../dfu/target.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import {UsageError} from '../errors.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 
 interface SimBoard {
 	core: EmulatedBootloader;

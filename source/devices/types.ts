@@ -1,5 +1,5 @@
 // What a board source reports and what the CLI and TUI choose from. No React, no USB here.
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 import type {HintId} from '../hints.js';
 
 export interface FlightControllerInfo {

@@ -5,7 +5,7 @@ import {findSector, layoutSize, parseLayout, type MemoryLayout} from './layout.j
 import {isDfuModeInterface, readBcdDevice, readConfiguration, readString} from './descriptors.js';
 import {ensureIdle} from './requests.js';
 import type {ClassTransfer, Tracer} from './transfer.js';
-import type {DfuUsbDevice} from './usb-device.js';
+import type {DfuUsbDevice} from './webusb.js';
 
 export interface AltSetting {
 	alt: number;
