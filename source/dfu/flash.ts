@@ -10,16 +10,9 @@ import {abort, dnload, ensureIdle, getStatus, upload} from './requests.js';
 import {pollUntilIdle} from './dfuse.js';
 import {readMemory} from './upload.js';
 import type {DfuTarget} from './target.js';
+import {PhaseClock, type Progress} from './progress.js';
 
-export type Phase = 'reboot' | 'wait' | 'erase' | 'write' | 'verify' | 'leave';
-
-export interface Progress {
-	phase: Phase;
-	done: number;
-	total: number;
-	/** Bytes per second in this phase so far. */
-	rate: number;
-}
+export type {Phase, Progress} from './progress.js';
 
 export interface FlashOptions {
 	fullErase?: boolean;
@@ -44,19 +37,6 @@ export interface FlashResult {
 	/** H7 dfuDNBUSY recoveries (CLRSTATUS) during the run. */
 	recoveries: number;
 	durationMs: number;
-}
-
-class PhaseClock {
-	private readonly started = performance.now();
-	constructor(
-		private readonly phase: Phase,
-		readonly total: number,
-		private readonly sink?: (p: Progress) => void,
-	) {}
-	report(done: number) {
-		const seconds = (performance.now() - this.started) / 1000;
-		this.sink?.({phase: this.phase, done, total: this.total, rate: seconds > 0 ? done / seconds : 0});
-	}
 }
 
 function checkCancelled(signal?: AbortSignal) {

@@ -116,7 +116,7 @@ export class DfuMachine {
 		if (!busy || busy.ended || now < busy.doneAt) return;
 		busy.ended = true;
 		const stuck = busy.op.stuck;
-		if (!stuck || stuck.outcome === 'done') busy.status = busy.op.complete();
+		if (!stuck || stuck.outcome === 'done' || stuck.outcome === 'partial') busy.status = busy.op.complete();
 	}
 
 	/** A request the current state does not allow: stall, and dfuERROR/errSTALLEDPKT as the ROM does. */

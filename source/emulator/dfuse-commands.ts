@@ -135,10 +135,13 @@ export function writeBlock(ctx: CommandContext, address: number, data: Uint8Arra
 	if (ctx.mainLocked) return refusal(DfuStatus.errVENDOR);
 	if (!ctx.memory.covers(address, data.length, 'writable')) return refusal(DfuStatus.errADDRESS);
 	const failAt = ctx.main ? ctx.faults.writeFailsAt : undefined;
+	const stuck = ctx.main ? ctx.faults.stuck('write', address, data.length) : undefined;
+	// An interrupted program: the first half of the block (whole words) made it.
+	const landed = stuck?.outcome === 'partial' ? data.subarray(0, Math.max(4, Math.floor(data.length / 64) * 32)) : data;
 	return {
 		kind: 'write',
 		durationMs,
-		stuck: ctx.main ? ctx.faults.stuck('write', address, data.length) : undefined,
-		complete: () => ctx.memory.program(address, data, failAt),
+		stuck,
+		complete: () => ctx.memory.program(address, landed, failAt),
 	};
 }

@@ -59,9 +59,10 @@ export interface StuckBusyFault {
 	/**
 	 * done: the operation completed when its busy time ended (its effect is in flash), the device just
 	 * never says so; lost: it never happened, and CLRSTATUS abandons it with an OK status; failed:
-	 * it never happened, and CLRSTATUS leaves dfuERROR with errWRITE/errERASE.
+	 * it never happened, and CLRSTATUS leaves dfuERROR with errWRITE/errERASE; partial: a write
+	 * programmed only its first half (an interrupted program), and CLRSTATUS says OK.
 	 */
-	outcome: 'done' | 'lost' | 'failed';
+	outcome: 'done' | 'lost' | 'failed' | 'partial';
 	/** Every such operation at or above `at` sticks, not only the first one covering it. */
 	every?: boolean;
 }

@@ -171,11 +171,13 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 		if (result.status === 'stall') throw new Error(`${what} error: LIBUSB_ERROR_PIPE`);
 	}
 
+	// wValue is 16 bits in the setup packet: a host that passes a larger block number gets it cut,
+	// as libusb_fill_control_setup does.
 	async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
 		await this.transfer();
 		this.checkUsable('controlTransferIn');
 		const result = this.bootloader.control(
-			{requestType: bmRequestType(setup, RequestType.IN), request: setup.request, value: setup.value, index: setup.index, length},
+			{requestType: bmRequestType(setup, RequestType.IN), request: setup.request, value: setup.value & 0xffff, index: setup.index, length},
 		);
 		if (result.status === 'disconnected') throw noDeviceError();
 		if (result.status === 'stall') return {status: 'stall'};
@@ -194,7 +196,7 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 				? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 				: new Uint8Array(data as ArrayBuffer);
 		const result = this.bootloader.control(
-			{requestType: bmRequestType(setup, 0), request: setup.request, value: setup.value, index: setup.index, length: bytes.length},
+			{requestType: bmRequestType(setup, 0), request: setup.request, value: setup.value & 0xffff, index: setup.index, length: bytes.length},
 			bytes,
 		);
 		await this.bus.charge(bytes.length);
