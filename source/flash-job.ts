@@ -2,11 +2,11 @@
 // the ROM bootloader, open it, check the image against its layout, ask, then erase/write/verify/leave.
 // No React and no terminal here: callers get progress events and a result.
 import {planFlash, type FlashPlan} from './dfu/plan.js';
-import {flashImage, type FlashResult, type Progress} from './dfu/flash.js';
+import {flashImage, type FlashResult} from './dfu/flash.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from './dfu/target.js';
 import {readUnprotect} from './dfu/dfuse.js';
 import type {Tracer} from './dfu/transfer.js';
-import {rebootAndWait, waitForDfuBoard} from './devices/select.js';
+import {rebootAndWait, waitForDfuBoard, type Progress} from './devices/select.js';
 import type {Board, BoardSource, DfuBoard} from './devices/types.js';
 import {CancelledError, DeclinedError, FcflashError, ReadProtectedError} from './errors.js';
 import type {FirmwareImage} from './firmware/image.js';

@@ -192,7 +192,7 @@ describe('cli: flash --json', () => {
 			segments: f405.segments.map((s) => ({address: s.address, length: s.data.length, sha256: sha(s.data)})),
 		});
 		// 0x08008000 + 284 KiB = 0x0804F000: sectors 0, 2, 3, 4, 5, 6.
-		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 6, bytes: 3 * 16 * KiB + 64 * KiB + 2 * 128 * KiB});
+		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 6, bytes: 3 * 16 * KiB + 64 * KiB + 2 * 128 * KiB, unchanged: 0, blank: 0});
 		assert.ok(result.skipped > 0);
 		assert.equal(result.written + result.skipped, 300 * KiB);
 		assert.equal(result.verified, true);
@@ -204,7 +204,7 @@ describe('cli: flash --json', () => {
 		const r = await run(['flash', f405small.path, '--simulate=stm32f405', '--yes', '--json', '--full-erase']);
 		exited(r, 0);
 		const result = jsonLines(r).at(-1)!;
-		assert.deepEqual(result.erase, {mode: 'mass', sectors: 12, bytes: 1024 * KiB});
+		assert.deepEqual(result.erase, {mode: 'mass', sectors: 12, bytes: 1024 * KiB, unchanged: 0, blank: 0});
 	});
 
 	it('failure in JSON: the last line is a result with ok false and the error', async () => {
@@ -400,7 +400,7 @@ describe('cli: --simulate-state', () => {
 		exited(second, 0);
 		const result = jsonLines(second).at(-1)!;
 		assert.equal(result.verified, false);
-		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 4, bytes: 3 * 16 * KiB + 64 * KiB});
+		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 4, bytes: 3 * 16 * KiB + 64 * KiB, unchanged: 0, blank: 0});
 		flash = readFileSync(state);
 		for (const s of f405small.segments) {
 			assert.ok(flash.subarray(s.address - flashBase, s.address - flashBase + s.data.length).equals(Buffer.from(s.data)));

@@ -5,12 +5,13 @@
 // emulated flash, not only at what the engine returns.
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
-import {flashImage, startFirmware} from '../source/dfu/flash.js';
+import {flashImage, leaveAddress, startFirmware} from '../source/dfu/flash.js';
+import {readMainFlash, vectorTable} from '../source/dfu/read.js';
 import {Command} from '../source/dfu/dfuse.js';
 import {Status} from '../source/dfu/requests.js';
 import {openDfuTarget} from '../source/dfu/target.js';
 import {usbError, usbProblem} from '../source/devices/usb-errors.js';
-import {DfuStatusError, FcflashError} from '../source/errors.js';
+import {DfuStatusError, FcflashError, UnstableReadError, VerifyError} from '../source/errors.js';
 import {DfuState, type Faults, type ProfileName} from '../source/emulator/index.js';
 import {fullImage, prng} from '../scripts/synthetic-firmware.js';
 import {
@@ -69,8 +70,7 @@ describe('openDfuTarget: a board that cannot be used is refused, and closed', ()
 
 	it('a board stuck in dfuDNBUSY: a bounded wait, then a clear error', {timeout: 15_000}, async () => {
 		const {dev, log} = device('stm32f405', {faults: {openState: 'dfuDNBUSY'}});
-		const options = {busyWaitMs: 300};
-		await assert.rejects(openDfuTarget(dev, options), typed(1, undefined, /dfuDNBUSY/));
+		await assert.rejects(openDfuTarget(dev, {busyWaitMs: 300}), typed(1, 'stuck-busy', /dfuDNBUSY/));
 		assert.equal(dev.opened, false);
 		assert.ok(log.filter(isGetStatus).length < 200, `${log.filter(isGetStatus).length} GETSTATUS: polled at the reported interval`);
 	});
@@ -84,8 +84,10 @@ describe('openDfuTarget: a board that cannot be used is refused, and closed', ()
 
 describe('openDfuTarget: descriptors are checked before anything is sent', () => {
 	const cases: Array<[string, ProfileName, Faults['descriptor'], RegExp]> = [
-		['transfer size 0', 'stm32f405', {transferSize: 0}, /transfer size 0/i],
-		['transfer size 8192', 'stm32f405', {transferSize: 8192}, /transfer size 8192/i],
+		['transfer size 0', 'stm32f405', {transferSize: 0}, /transfer size of 0 bytes/],
+		// DFU allows 1, but a DfuSe command is a 5-byte DNLOAD, longer than the board accepts.
+		['transfer size 1', 'stm32f405', {transferSize: 1}, /transfer size of 1 bytes[\s\S]*5/],
+		['transfer size 8192', 'stm32f405', {transferSize: 8192}, /transfer size of 8192 bytes/],
 		['no DFU functional descriptor', 'stm32f405', {functional: false}, /functional descriptor/i],
 		['no writable sector in alt 0', 'stm32f405', {layout: '@Internal Flash  /0x08000000/04*016Ka,01*064Ka'}, /writable/i],
 		['H7 transfer size off the 32-byte flash word', 'stm32h743', {transferSize: 1000}, /32/],
@@ -99,18 +101,21 @@ describe('openDfuTarget: descriptors are checked before anything is sent', () =>
 		});
 	}
 
-	it('transfer size 1 is usable: a run gets a new set-address before its block number passes 0xFFFF', {timeout: 60_000}, async () => {
-		// One segment, mostly 0xFF: only its first and last bytes are written, 65,600 bytes apart.
-		const data = new Uint8Array(65_601).fill(0xff);
-		data[0] = 0x11;
-		data[65_600] = 0x22;
-		const r = await rig('stm32f405', {faults: {descriptor: {transferSize: 1}}});
+	it('transfer size 8: a run gets a new set-address before its block number passes 0xFFFF', {timeout: 60_000}, async () => {
+		// One segment, mostly 0xFF: only its first and last blocks hold data, 65,600 blocks apart.
+		const last = 65_600 * 8;
+		const data = new Uint8Array(last + 8).fill(0xff);
+		data.fill(0x11, 0, 8);
+		data.fill(0x22, last, last + 8);
+		const r = await rig('stm32f405', {faults: {descriptor: {transferSize: 8}}});
 		const result = await flashImage(r.target, image([{address: FLASH, data}]), {verify: false, leave: false, onProgress: r.onProgress});
-		assert.equal(r.dev.bootloader.flash[0], 0x11);
-		assert.equal(r.dev.bootloader.flash[65_600], 0x22);
-		assert.ok(r.dev.bootloader.flash.subarray(1, 65_600).every((b) => b === 0xff));
-		assert.ok(r.log.filter((e) => isDataDnload(e)).every((e) => e.value >= 2 && e.value <= 0xffff));
-		assert.equal(result.written, 2);
+		const flash = r.dev.bootloader.flash;
+		assert.deepEqual([flash[0], flash[7], flash[last], flash[last + 7]], [0x11, 0x11, 0x22, 0x22]);
+		assert.ok(flash.subarray(8, last).every((b) => b === 0xff));
+		const blocks = r.log.filter(isDataDnload).map((e) => e.value);
+		assert.equal(blocks.length, 2);
+		assert.ok(blocks.every((b) => b >= 2 && b <= 0xffff), `block numbers ${blocks.join(', ')}`);
+		assert.equal(result.written, 16);
 	});
 });
 
@@ -197,10 +202,11 @@ describe('mass erase: progress the device does not report, and cancellation', ()
 	it('sends elapsed and expected time at least once a second while the chip erases', {timeout: 20_000}, async () => {
 		const r = await rig('stm32f405', {timeScale: 2600 / 8000});
 		await flashImage(r.target, image(fullImage(16 * KiB)), {fullErase: true, verify: false, leave: false, onProgress: r.onProgress});
-		const timed = r.progress.filter((p) => p.phase === 'erase' && (p as {elapsedMs?: number}).elapsedMs !== undefined) as unknown as Array<{elapsedMs: number; expectedMs: number}>;
-		assert.ok(timed.length >= 2, `${timed.length} timed events for a 2.6 s erase`);
+		const timed = r.progress.filter((p) => p.phase === 'erase' && p.elapsedMs !== undefined);
+		assert.ok(timed.length >= 3, `${timed.length} timed events for a 2.6 s erase`);
 		assert.ok(timed.every((p) => p.expectedMs === 8000));
-		for (let i = 1; i < timed.length; i++) assert.ok(timed[i]!.elapsedMs - timed[i - 1]!.elapsedMs <= 1100, 'at least one a second');
+		for (let i = 1; i < timed.length; i++) assert.ok(timed[i]!.elapsedMs! - timed[i - 1]!.elapsedMs! <= 1100, 'at least one a second');
+		assert.ok(timed.at(-1)!.elapsedMs! >= 2500, 'the last one at the end of the erase');
 	});
 
 	it('honours the signal between polls: CancelledError saying the chip is erasing and to flash again', {timeout: 20_000}, async () => {
@@ -236,6 +242,64 @@ describe('leave: a refused leave is not a success', () => {
 		await startFirmware(r.target, FLASH);
 		assert.deepEqual(r.disconnects, ['leave']);
 		assert.deepEqual(r.resets, [FLASH]);
+	});
+});
+
+describe('reading back: the chip cannot checksum its flash, so reads are checked', () => {
+	const contents = () => {
+		const f = pattern(1024 * KiB, 9);
+		f.fill(0xff, 512 * KiB);
+		return f;
+	};
+
+	it('readMainFlash reads every block twice: an intermittent corruption is read again and heals', async () => {
+		const r = await rig('stm32f405', {flash: contents(), faults: {corruptUpload: {at: FLASH + 300 * KiB + 5, reads: 1}}});
+		const dump = await readMainFlash(r.target);
+		assert.equal(dump.address, FLASH);
+		assert.deepEqual(dump.data, contents());
+		const uploads = r.log.filter(isUpload).length;
+		assert.equal(uploads, 2 * 512 + 1, 'two passes over 512 blocks, one block read a third time');
+	});
+
+	it('readMainFlash refuses a read path that never gives the same bytes twice', async () => {
+		const bad = FLASH + 700 * KiB + 1;
+		const r = await rig('stm32f405', {flash: contents(), faults: {corruptUpload: {at: bad}}});
+		await assert.rejects(readMainFlash(r.target), (error: unknown) => {
+			assert.ok(error instanceof UnstableReadError, `got ${String(error)}`);
+			assert.equal(error.exitCode, 1);
+			assert.equal(error.hint, 'unstable-read');
+			assert.match(error.message, /0x080AF000/);
+			return true;
+		});
+	});
+
+	it('verify reads a block that differs again: a glitch heals, a flash that is wrong stays a VerifyError', async () => {
+		const img = image([{address: 0x08020000, data: random(32 * KiB, 4)}]);
+		const glitch = await rig('stm32f405', {faults: {corruptUpload: {at: 0x08020000 + 100, reads: 1}}});
+		const ok = await flashImage(glitch.target, img, {leave: false});
+		assert.equal(ok.verified, true);
+		const persistent = await rig('stm32f405', {faults: {corruptUpload: {at: 0x08020000 + 100}}});
+		await assert.rejects(flashImage(persistent.target, img, {leave: false}), VerifyError);
+	});
+
+	it('vectorTable reads the 8 bytes at an address; undefined when read protection hides them', async () => {
+		const f = contents();
+		const r = await rig('stm32f405', {flash: f});
+		assert.deepEqual(await vectorTable(r.target, FLASH), f.subarray(0, 8));
+		const rdp = await rig('stm32f405', {flash: f, faults: {readProtected: true}});
+		assert.equal(await vectorTable(rdp.target, FLASH), undefined);
+		assert.equal(rdp.dev.bootloader.state, DfuState.dfuIDLE, 'left idle for what comes next');
+	});
+});
+
+describe('leaveAddress: one start address for flash and leave', () => {
+	it('the image\'s lowest address when there is an image, else the start of main flash', async () => {
+		const r = await rig('stm32f405');
+		assert.equal(leaveAddress(r.target.flash), FLASH);
+		assert.equal(leaveAddress(r.target.flash, image([{address: 0x08008000, data: pattern(64)}, {address: 0x08020000, data: pattern(64)}])), 0x08008000);
+		const flashed = await rig('stm32f405');
+		await flashImage(flashed.target, image([{address: 0x08008000, data: pattern(4 * KiB)}]));
+		assert.deepEqual(flashed.resets, [0x08008000]);
 	});
 });
 

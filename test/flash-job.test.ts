@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {setTimeout as sleep} from 'node:timers/promises';
-import type {Progress} from '../source/dfu/flash.js';
+import type {Progress} from '../source/devices/select.js';
 import type {TraceEntry} from '../source/dfu/transfer.js';
 import {Request} from '../source/dfu/requests.js';
 import {SimulatedSource} from '../source/devices/simulated.js';

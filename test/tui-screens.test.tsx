@@ -431,7 +431,7 @@ test('flashing: phases, bar, bytes/rate/ETA; the stop question', () => {
 
 test('result: success facts; failure with the matching hint; Enter returns', async () => {
 	let done = 0;
-	const result = {erase: {mode: 'sectors' as const, sectors: 12, bytes: 1024 * 1024}, written: 1024 * 1024, skipped: 0, verified: true, left: true, recoveries: 0, durationMs: 15500, board: dfuBoard, target: {} as never};
+	const result = {erase: {mode: 'sectors' as const, sectors: 12, bytes: 1024 * 1024, unchanged: 0, blank: 0}, written: 1024 * 1024, skipped: 0, kept: 0, verified: true, left: true, recoveries: 0, durationMs: 15500, board: dfuBoard, target: {} as never};
 	const r = render(wrap(<Result outcome={{ok: true, result}} board={dfuBoard} file="/fw/full.bin" active onDone={() => done++} />));
 	const f = r.lastFrame() ?? '';
 	assert.match(f, /Flashed successfully in 15\.5 s/);

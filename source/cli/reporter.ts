@@ -2,7 +2,7 @@
 //  - json: stdout carries only newline-delimited JSON events and the final result object;
 //  - plain (no TTY): one line per phase, at most one progress line a second, no ANSI escapes;
 //  - tty: a progress bar redrawn in place (at most ~10 times a second).
-import type {Phase as FlashPhase, Progress as FlashProgress} from '../dfu/flash.js';
+import type {Progress as FlashProgress} from '../devices/select.js';
 import {FcflashError, ExitCode} from '../errors.js';
 import {hints} from '../hints.js';
 import {formatBytes, formatRate} from '../format.js';
@@ -10,7 +10,7 @@ import {formatBytes, formatRate} from '../format.js';
 export type OutputMode = 'json' | 'plain' | 'tty';
 
 /** The flash phases (CONTRACT) plus `read`, which only `backup` uses (documented in --help). */
-export type Phase = FlashPhase | 'read';
+export type Phase = FlashProgress['phase'] | 'read';
 export interface Progress extends Omit<FlashProgress, 'phase'> {
 	phase: Phase;
 }
@@ -23,6 +23,7 @@ export interface Streams {
 const phaseTitles: Record<Phase, string> = {
 	reboot: 'Rebooting into DFU',
 	wait: 'Waiting for the DFU board',
+	compare: 'Comparing',
 	erase: 'Erasing',
 	write: 'Writing',
 	verify: 'Verifying',

@@ -4,67 +4,18 @@
 import {createHash} from 'node:crypto';
 import {closeSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs';
 import type {CliFlags} from '../cli/flags.js';
-import type {Progress, Reporter} from '../cli/reporter.js';
+import type {Reporter} from '../cli/reporter.js';
 import {formatBytes, formatDuration, hex32} from '../format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {openBoardSource} from '../devices/board-source.js';
-import {layoutRanges} from '../dfu/layout.js';
-import {readMemory} from '../dfu/upload.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
-import {ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
+import {UsageError} from '../errors.js';
 import {dfuBoardFor, deviceFacts, interruptible, pickBoard} from './boards.js';
 import {usbTracer} from './trace.js';
 
-export interface FlashDump {
-	address: number;
-	data: Uint8Array;
-	/** Bytes of sectors the layout marks unreadable, left as 0xFF in data. */
-	unreadable: number;
-}
-
-/** Read every readable sector of alt 0, from its lowest to its highest address (gaps stay 0xFF). */
-export async function readMainFlash(target: DfuTarget, options: {signal?: AbortSignal; onProgress?: (p: Progress) => void} = {}): Promise<FlashDump> {
-	const sectors = [...target.flash.sectors].sort((a, b) => a.start - b.start);
-	const address = sectors[0]!.start;
-	const end = sectors.reduce((m, s) => Math.max(m, s.start + s.size), address);
-	const data = new Uint8Array(end - address).fill(0xff);
-	const ranges = layoutRanges({name: target.flash.name, sectors: sectors.filter((x) => x.readable)});
-	const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
-	const started = performance.now();
-	const report = (done: number) => {
-		const seconds = (performance.now() - started) / 1000;
-		options.onProgress?.({phase: 'read', done, total, rate: seconds > 0 ? done / seconds : 0});
-	};
-	let done = 0;
-	report(0);
-	const stopIfInterrupted = () => {
-		if (options.signal?.aborted) throw new FcflashError('Interrupted: no backup was written. The board is still in DFU.', ExitCode.interrupted);
-	};
-	try {
-		for (const range of ranges) {
-			await readMemory(
-				target,
-				range.start,
-				range.end - range.start,
-				(at, chunk) => {
-					data.set(chunk, at - address);
-					done += chunk.length;
-					report(done);
-				},
-				{what: 'Backup incomplete, nothing was written', beforeBlock: stopIfInterrupted},
-			);
-		}
-	} catch (error) {
-		if (error instanceof ReadProtectedError) {
-			throw new FcflashError(
-				'The chip is read-protected (RDP): its flash cannot be read, so there is nothing to back up. Unprotecting wipes it (flash --unprotect).',
-				ExitCode.failed,
-			);
-		}
-		throw error;
-	}
-	return {address, data, unreadable: data.length - total};
-}
+// The flash read moved into the engine (dfu/read.ts); re-exported for the callers here.
+export {readMainFlash, type FlashDump} from '../dfu/read.js';
+import {readMainFlash} from '../dfu/read.js';
 
 function openOutput(out: string): {fd: number; tmp: string} {
 	const tmp = `${out}.tmp`;

@@ -6,28 +6,12 @@ import type {Reporter} from '../cli/reporter.js';
 import {hex32} from '../format.js';
 import {acquireBoardLock} from '../devices/lock.js';
 import {openBoardSource} from '../devices/board-source.js';
-import {ensureIdle} from '../dfu/requests.js';
-import {readMemory} from '../dfu/upload.js';
-import {startFirmware} from '../dfu/flash.js';
+import {vectorTable} from '../dfu/read.js';
+import {leaveAddress, startFirmware} from '../dfu/leave.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
-import {ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
+import {ExitCode, FcflashError, UsageError} from '../errors.js';
 import {deviceFacts, pickBoard} from './boards.js';
 import {usbTracer} from './trace.js';
-
-/** The first 8 bytes (initial stack pointer and reset vector); undefined when read protection hides them. */
-async function vectorTable(target: DfuTarget, address: number): Promise<Uint8Array | undefined> {
-	try {
-		let bytes: Uint8Array = new Uint8Array(0);
-		await readMemory(target, address, 8, (_at, chunk) => (bytes = chunk), {what: 'Reading the vector table'});
-		return bytes;
-	} catch (error) {
-		if (error instanceof ReadProtectedError) {
-			await ensureIdle(target);
-			return undefined;
-		}
-		throw error;
-	}
-}
 
 export async function leaveCommand(args: string[], flags: CliFlags, reporter: Reporter): Promise<number> {
 	if (args.length > 0) throw new UsageError(`leave takes no arguments (use --device ID), got: ${args.join(' ')}`);
@@ -42,7 +26,7 @@ export async function leaveCommand(args: string[], flags: CliFlags, reporter: Re
 		}
 		release = acquireBoardLock(board);
 		target = await openDfuTarget(await source.openDfu(board), {trace: flags.verbose ? usbTracer(process.stderr) : undefined});
-		const address = Math.min(...target.flash.sectors.map((s) => s.start));
+		const address = leaveAddress(target.flash);
 		const vectors = await vectorTable(target, address);
 		if (vectors && vectors.every((b) => b === 0xff)) {
 			throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex32(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed);

@@ -1,6 +1,9 @@
 // Choosing the board a command acts on: --device, or the only candidate.
 import {CancelledError, ExitCode, NoDeviceError} from '../errors.js';
-import type {Progress} from '../dfu/flash.js';
+import type {Progress as EngineProgress} from '../dfu/progress.js';
+
+/** Engine progress plus the reboot and wait steps reported here (the job layer owns both). */
+export type Progress = Omit<EngineProgress, 'phase'> & {phase: EngineProgress['phase'] | 'reboot' | 'wait'};
 import {existsSync} from 'node:fs';
 import {sleep} from '../sleep.js';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from './types.js';

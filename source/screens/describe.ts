@@ -4,7 +4,10 @@ import {basename} from 'node:path';
 import {formatBytes, formatDuration, hex32, truncateMiddle} from '../format.js';
 import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
-import type {Phase, Progress} from '../dfu/flash.js';
+import type {Progress} from '../devices/select.js';
+
+export type Phase = Progress['phase'];
+export type {Progress};
 import type {Board} from '../devices/types.js';
 import {targetMismatch} from '../devices/target-match.js';
 import {FcflashError, FirmwareError, FitError} from '../errors.js';
@@ -123,6 +126,7 @@ export function imageWarnings(board: Board | undefined, image: FirmwareImage): W
 export const phaseLabels: Record<Phase, string> = {
 	reboot: 'Reboot into DFU',
 	wait: 'Wait for DFU',
+	compare: 'Compare',
 	erase: 'Erase',
 	write: 'Write',
 	verify: 'Verify',

@@ -5,7 +5,7 @@
 // output over SSH.
 import {useCallback, useEffect, useRef, useState} from 'react';
 import {formatBytes, formatRate} from '../format.js';
-import type {Phase, Progress} from '../dfu/flash.js';
+import type {Phase, Progress} from './describe.js';
 import type {Board, BoardSource} from '../devices/types.js';
 import {CancelledError, FcflashError} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';

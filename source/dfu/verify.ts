@@ -1,0 +1,49 @@
+// Verify: read back every block of each sector that was erased or written, against its target (the
+// image's bytes, 0xFF elsewhere), so a lost erase under a skipped 0xFF block is caught too. A block
+// that reads wrong is read again before it counts: an intermittent glitch on the bus is not a bad
+// flash, and a flash that is wrong stays wrong on every read.
+import {VerifyError} from '../errors.js';
+import {sectorWindows, windowTarget, type Window} from './plan.js';
+import {PhaseClock} from './progress.js';
+import {readBlock, readMemory} from './read.js';
+import {checkCancelled, sameBytes, type LoadContext, type SectorWork} from './work.js';
+
+/** Reads of a block that differs from its target before it is a VerifyError. */
+const maxReads = 3;
+
+function firstDifference(window: Window, actual: Uint8Array): VerifyError {
+	const expected = windowTarget(window);
+	const i = expected.findIndex((b, k) => actual[k] !== b);
+	return new VerifyError(window.start + i, expected[i]!, actual[i]!);
+}
+
+export async function verifySectors(ctx: LoadContext, works: readonly SectorWork[]): Promise<void> {
+	const clock = new PhaseClock('verify', works.reduce((n, w) => n + w.target.sector.size, 0), ctx.onProgress);
+	let done = 0;
+	clock.report(0);
+	const options = {what: 'Verify', beforeBlock: () => checkCancelled(ctx, 'verify')};
+	for (const work of works) {
+		const {sector} = work.target;
+		const windows = sectorWindows(work.target);
+		const suspects: Array<{window: Window; read: Uint8Array}> = [];
+		await readMemory(
+			ctx.target,
+			sector.start,
+			sector.size,
+			(_at, bytes) => {
+				const window = windows.next().value as Window;
+				if (!sameBytes(bytes, windowTarget(window))) suspects.push({window, read: bytes.slice()});
+				done += bytes.length;
+				clock.report(done);
+			},
+			options,
+		);
+		for (const suspect of suspects) {
+			let read = suspect.read;
+			for (let reads = 1; reads < maxReads && !sameBytes(read, windowTarget(suspect.window)); reads++) {
+				read = await readBlock(ctx.target, suspect.window.start, suspect.window.length, options);
+			}
+			if (!sameBytes(read, windowTarget(suspect.window))) throw firstDifference(suspect.window, read);
+		}
+	}
+}
