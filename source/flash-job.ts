@@ -13,6 +13,8 @@ import type {FirmwareImage} from './firmware/image.js';
 
 export interface FlashJobOptions {
 	fullErase?: boolean;
+	/** Erase and write every touched sector without comparing first (--rewrite). */
+	rewrite?: boolean;
 	verify?: boolean;
 	/** Send the reboot-into-DFU sequence to a serial FC (default true). */
 	reboot?: boolean;

@@ -103,7 +103,8 @@ describe('flashImage: Betaflight-like image on an STM32F405', () => {
 		// 0x08008000 + 184 KiB = 0x08036000: sectors 0, 2, 3, 4, 5.
 		assert.deepEqual(plan.sectors.map((s) => s.start), [0x08000000, 0x08008000, 0x0800c000, 0x08010000, 0x08020000]);
 		assert.equal(plan.eraseBytes, 3 * 16 * KiB + 64 * KiB + 128 * KiB);
-		const result = await flashImage(r.target, img, {leave: false});
+		// rewrite: the plain path erases every touched sector, even on a blank board.
+		const result = await flashImage(r.target, img, {leave: false, rewrite: true});
 		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 5, bytes: plan.eraseBytes, unchanged: 0, blank: 0});
 		assert.deepEqual(commands(r.log, Command.ERASE), plan.sectors.map((s) => s.start));
 		assert.equal(result.left, false);
@@ -235,10 +236,10 @@ describe('flashImage: verify', () => {
 		assertFlashHolds(r.dev.bootloader.flash, img.segments);
 	});
 
-	it('verify: false reads nothing back after the read-protection probe', async () => {
+	it('verify: false with rewrite reads nothing back after the read-protection probe', async () => {
 		const img = image(betaflightLikeImage({bytes: 100 * KiB}));
 		const r = await rig('stm32f405');
-		const result = await flashImage(r.target, img, {verify: false, onProgress: r.onProgress});
+		const result = await flashImage(r.target, img, {verify: false, rewrite: true, onProgress: r.onProgress});
 		assert.equal(result.verified, false);
 		const uploads = r.log.filter(isUpload);
 		// The only UPLOAD is the 4-byte RDP probe made before the erase.
@@ -267,7 +268,7 @@ describe('flashImage: device failures', () => {
 
 	it('a failing erase is a DfuStatusError naming errERASE, and nothing is written', async () => {
 		const r = await rig('stm32f405', {faults: {eraseErrorAt: 0x08010000}});
-		await assert.rejects(flashImage(r.target, image(betaflightLikeImage({bytes: 100 * KiB}))), (error: unknown) => {
+		await assert.rejects(flashImage(r.target, image(betaflightLikeImage({bytes: 100 * KiB})), {rewrite: true}), (error: unknown) => {
 			assert.ok(error instanceof DfuStatusError, `got ${String(error)}`);
 			assert.equal(error.status, Status.errERASE);
 			assert.match(error.message, /errERASE/);
@@ -487,14 +488,16 @@ describe('flashImage: cancellation', () => {
 // --- progress and leave -------------------------------------------------------------------------------
 
 describe('flashImage: progress and leave', () => {
-	it('reports erase, write, verify, leave in order, monotonic, ending at the total', async () => {
-		const r = await rig('stm32f405');
+	it('reports compare, erase, write, verify, leave in order, monotonic, ending at the total', async () => {
+		// Old firmware on the board: every touched sector differs at its first block.
+		const r = await rig('stm32f405', {flash: pattern(flashSize('stm32f405'))});
 		const img = image(betaflightLikeImage({bytes: 200 * KiB}));
 		await flashImage(r.target, img, {onProgress: r.onProgress});
-		assert.deepEqual(phasesInOrder(r.progress), ['erase', 'write', 'verify', 'leave']);
+		assert.deepEqual(phasesInOrder(r.progress), ['compare', 'erase', 'write', 'verify', 'leave']);
 		// Verify reads back every erased sector in full (a lost erase under a skipped 0xFF block shows).
-		const totals: Record<string, number> = {erase: 240 * KiB, write: img.bytes - expectedSkipped(img, 2048), verify: 240 * KiB, leave: 1};
-		for (const phase of ['erase', 'write', 'verify', 'leave'] as const) {
+		const totals: Record<string, number> = {compare: 240 * KiB, erase: 240 * KiB, write: img.bytes - expectedSkipped(img, 2048), verify: 240 * KiB, leave: 1};
+		assert.equal(r.log.filter((e) => e.phase === 'compare' && isUpload(e)).length, 5, 'one block per sector told the compare it must erase');
+		for (const phase of ['compare', 'erase', 'write', 'verify', 'leave'] as const) {
 			const events = r.progress.filter((p) => p.phase === phase);
 			assert.equal(events[0]!.done, 0, `${phase} starts at 0`);
 			assert.equal(events.at(-1)!.done, totals[phase], `${phase} ends at its total`);
@@ -584,6 +587,7 @@ describe('poll timing', () => {
 		let eraseEnd = 0;
 		await flashImage(r.target, img, {
 			leave: false,
+			rewrite: true,
 			onProgress: (p) => {
 				r.onProgress(p);
 				if (p.phase === 'erase' && p.done === p.total && p.total > 0) eraseEnd = performance.now();

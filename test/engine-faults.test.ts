@@ -124,7 +124,8 @@ describe('stuck in dfuDNBUSY on a chip that is not an H7: a bounded wait, then a
 		for (const outcome of ['done', 'lost'] as const) {
 			it(`F405 ${op} stuck (${outcome}), verify off: never ok`, {timeout: 15_000}, async () => {
 				const at = 0x08020000 + 4 * KiB;
-				const r = await rig('stm32f405', {faults: {stuckBusy: {at, op, outcome}}});
+				// Old firmware on the board, so the sector is erased.
+				const r = await rig('stm32f405', {flash: pattern(1024 * KiB), faults: {stuckBusy: {at, op, outcome}}});
 				const img = image([{address: 0x08020000, data: random(16 * KiB, 7)}]);
 				await assert.rejects(flashImage(r.target, img, {verify: false}), typed(1, 'stuck-busy', /dfuDNBUSY/));
 				assert.deepEqual(r.disconnects, [], 'no leave');

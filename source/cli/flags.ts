@@ -17,6 +17,7 @@ export const help = `
   Options
     --device ID          serial number, USB path or serial port (needed with several boards)
     --full-erase         flash: erase the whole chip (settings are lost) instead of the sectors the image uses
+    --rewrite            flash: erase and write every sector the image touches, without reading it back first
     --no-verify          flash: skip reading the flash back
     --no-reboot          flash, backup: do not reboot a serial flight controller into DFU
     --baud N             serial baud rate for the reboot sequence (default 115200)
@@ -34,8 +35,8 @@ export const help = `
     --version            print the version
 
   JSON events (--json)
-    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, erase, write,
-              verify or leave, and "read" for backup
+    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, compare, erase,
+              write, verify or leave, and "read" for backup
     list --watch  {"event":"attach"|"detach","board":{...}} per change (the boards present at the
               start come as attach events), then the result object when stopped
     result    {"event":"result","ok":BOOL,...} is always the last line
@@ -63,6 +64,7 @@ export const help = `
 export const cliFlags = {
 	device: {type: 'string'},
 	fullErase: {type: 'boolean', default: false},
+	rewrite: {type: 'boolean', default: false},
 	verify: {type: 'boolean', default: true},
 	reboot: {type: 'boolean', default: true},
 	baud: {type: 'number', default: 115200},

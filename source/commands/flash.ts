@@ -66,6 +66,7 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 		reporter.info(`Board: ${board.kind === 'dfu' ? (board.chip ?? board.name) : `${board.name} on ${board.port}`} (${board.id})`);
 		const result = await runFlashJob(source, board, image, {
 			fullErase: flags.fullErase,
+			rewrite: flags.rewrite,
 			verify: flags.verify,
 			reboot: flags.reboot,
 			baud: flags.baud,
@@ -74,7 +75,8 @@ export async function flashCommand(args: string[], flags: CliFlags, reporter: Re
 			trace: flags.verbose ? usbTracer(process.stderr) : undefined,
 			onInfo: (line) => reporter.info(line),
 			onProgress: (p) => {
-				if (p.phase === 'erase') touched = true;
+				// Smart flash may write without erasing: either changes the board.
+				if (p.phase === 'erase' || p.phase === 'write') touched = true;
 				if (!hungUp) reporter.progress(p);
 			},
 			confirm: async ({board: dfu, plan}) => {

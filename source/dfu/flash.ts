@@ -80,7 +80,7 @@ export async function flashImage(target: DfuTarget, image: FirmwareImage, option
 		mode = erased.mode;
 		mass = erased;
 		works = targets.map((t) => ({target: t, mode: 'erase', sends: dataWindows(t)}));
-	} else if (options.rewrite ?? true) {
+	} else if (options.rewrite) {
 		works = targets.map((t) => ({target: t, mode: 'erase', sends: dataWindows(t)}));
 	} else {
 		works = await compareSectors(ctx, targets);

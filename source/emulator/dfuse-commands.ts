@@ -92,7 +92,7 @@ function eraseSector(ctx: CommandContext, address: number): Operation {
 		durationMs,
 		stuck: ctx.main ? ctx.faults.stuck('erase', sector.start, sector.size) : undefined,
 		complete: () => {
-			ctx.memory.erase(sector);
+			if (!(ctx.main && ctx.faults.eraseIgnored(sector))) ctx.memory.erase(sector);
 			return DfuStatus.OK;
 		},
 	};

@@ -101,6 +101,11 @@ export class FaultInjector {
 		return bad !== undefined && bad >= sector.start && bad < sector.start + sector.size;
 	}
 
+	eraseIgnored(sector: Sector): boolean {
+		const at = this.spec.eraseIgnoredAt;
+		return at !== undefined && at >= sector.start && at < sector.start + sector.size;
+	}
+
 	get massEraseFails(): boolean {
 		return this.spec.massEraseFails === true;
 	}

@@ -17,6 +17,11 @@ export class AltMemory {
 	readonly layout: MemoryLayout;
 	/** One buffer per contiguous address range of the layout (option bytes may have two). */
 	readonly ranges: MemoryRange[];
+	/**
+	 * Bytes programmed where the flash was not erased (0xFF): silicon-legal on F4 (bits AND) but what
+	 * a host that never programs a word twice must never do. H7 words refuse it (errPROG).
+	 */
+	reprogrammedBytes = 0;
 
 	constructor(
 		layoutText: string,
@@ -106,7 +111,10 @@ export class AltMemory {
 			const status = this.programWords(bytes, hit.offset, data.subarray(0, count));
 			if (status !== DfuStatus.OK) return status;
 		} else if (this.mode === 'and') {
-			for (let i = 0; i < count; i++) bytes[hit.offset + i]! &= data[i]!;
+			for (let i = 0; i < count; i++) {
+				if (bytes[hit.offset + i] !== 0xff) this.reprogrammedBytes++;
+				bytes[hit.offset + i]! &= data[i]!;
+			}
 		} else {
 			bytes.set(data.subarray(0, count), hit.offset);
 		}

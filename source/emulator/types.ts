@@ -96,6 +96,8 @@ export interface Faults {
 	writeErrorAt?: number;
 	/** The erase of the sector covering this address fails with errERASE. */
 	eraseErrorAt?: number;
+	/** The erase of the sector covering this address reports OK and does nothing (a lying clone): only a read-back shows it. */
+	eraseIgnoredAt?: number;
 	/** Mass erase fails (errERASE), so the host must fall back to sector erase. */
 	massEraseFails?: boolean;
 	/** A write or erase that stays in dfuDNBUSY past its end (H7). */
