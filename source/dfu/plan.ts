@@ -8,6 +8,7 @@
 import {FitError} from '../errors.js';
 import {hex32} from '../format.js';
 import type {FirmwareImage, Segment} from '../firmware/image.js';
+import {isBlank} from './bytes.js';
 import {layoutSize, type MemoryLayout, type Sector} from './layout.js';
 
 export interface FlashPlan {
@@ -95,7 +96,6 @@ export function planFlash(image: FirmwareImage, layout: MemoryLayout): FlashPlan
 	return {sectors, eraseBytes: sectors.reduce((n, s) => n + s.size, 0)};
 }
 
-const isBlank = (bytes: Uint8Array) => bytes.every((b) => b === 0xff);
 
 /** Cut the image's write runs into pieces per window of each touched sector. */
 export function sectorTargets(image: FirmwareImage, sectors: readonly Sector[], size: number): SectorTarget[] {

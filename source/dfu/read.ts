@@ -3,6 +3,7 @@
 // (readMainFlash) and leave's vector-table check.
 import {CancelledError, FcflashError, ReadProtectedError, TransferError, UnstableReadError} from '../errors.js';
 import {hex32} from '../format.js';
+import {sameBytes} from './bytes.js';
 import {setAddress} from './dfuse.js';
 import {layoutRanges} from './layout.js';
 import type {Progress} from './progress.js';
@@ -63,7 +64,6 @@ export async function readBlock(target: DfuTarget, address: number, length: numb
 	return out;
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** Reads of one block allowed before a read path that never gives the same bytes twice is refused. */
 const maxReadsPerBlock = 4;

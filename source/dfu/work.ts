@@ -54,5 +54,4 @@ export function checkCancelled(ctx: LoadContext, phase: Phase): void {
 	if (ctx.signal?.aborted) throw new CancelledError(interrupted[phase]);
 }
 
-export const isBlank = (bytes: Uint8Array) => bytes.every((b) => b === 0xff);
-export const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+export {isBlank, sameBytes} from './bytes.js';

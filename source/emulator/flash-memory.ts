@@ -77,7 +77,8 @@ export class AltMemory {
 
 	/** Load initial contents at the start of the first range. */
 	load(data: ArrayLike<number>): void {
-		this.ranges[0]!.bytes.set(Array.from(data).slice(0, this.ranges[0]!.bytes.length));
+		const bytes = this.ranges[0]!.bytes;
+		bytes.set(data instanceof Uint8Array ? data.subarray(0, bytes.length) : Array.from(data).slice(0, bytes.length));
 	}
 
 	/**
