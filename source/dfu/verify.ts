@@ -17,6 +17,21 @@ function firstDifference(window: Window, actual: Uint8Array): VerifyError {
 	return new VerifyError(window.start + i, expected[i]!, actual[i]!);
 }
 
+/**
+ * Neighbouring sectors are read in one go (one set-address instead of one per sector) when their
+ * sizes keep the transfer-size grid; the windows of each sector follow one another.
+ */
+function readRuns(works: readonly SectorWork[], size: number): SectorWork[][] {
+	const runs: SectorWork[][] = [];
+	for (const work of works) {
+		const last = runs.at(-1)?.at(-1);
+		const {sector} = work.target;
+		if (last && last.target.sector.start + last.target.sector.size === sector.start && last.target.sector.size % size === 0) runs.at(-1)!.push(work);
+		else runs.push([work]);
+	}
+	return runs;
+}
+
 export async function verifySectors(ctx: LoadContext, works: readonly SectorWork[]): Promise<void> {
 	// Sectors the compare found unchanged were read in full already: nothing left to verify.
 	if (works.length === 0) return;
@@ -24,16 +39,20 @@ export async function verifySectors(ctx: LoadContext, works: readonly SectorWork
 	let done = 0;
 	clock.report(0);
 	const options = {what: 'Verify', beforeBlock: () => checkCancelled(ctx, 'verify')};
-	for (const work of works) {
-		const {sector} = work.target;
-		const windows = sectorWindows(work.target);
+	for (const run of readRuns(works, ctx.target.transferSize)) {
+		const windows = (function* () {
+			for (const work of run) yield* sectorWindows(work.target);
+		})();
+		const first = run[0]!.target.sector;
+		const last = run.at(-1)!.target.sector;
 		const suspects: Array<{window: Window; read: Uint8Array}> = [];
 		await readMemory(
 			ctx.target,
-			sector.start,
-			sector.size,
-			(_at, bytes) => {
+			first.start,
+			last.start + last.size - first.start,
+			(at, bytes) => {
 				const window = windows.next().value as Window;
+				if (window.start !== at) throw new Error(`verify: window ${window.start} read at ${at}`);
 				if (!sameBytes(bytes, windowTarget(window))) suspects.push({window, read: bytes.slice()});
 				done += bytes.length;
 				clock.report(done);
