@@ -33,7 +33,7 @@ export async function eraseSector(t: DfuTarget, address: number): Promise<PollOu
 }
 
 /** The ROM reports ~100 ms for a mass erase that takes seconds: keep polling for up to 35 s. */
-export async function massErase(t: DfuTarget, options: Pick<PollOptions, 'onWait' | 'signal' | 'cancelledMessage'> = {}): Promise<PollOutcome> {
+export async function massErase(t: DfuTarget, options: Pick<PollOptions, 'signal' | 'cancelledMessage'> = {}): Promise<PollOutcome> {
 	await dnload(t, 0, command(Command.ERASE));
 	return pollUntilIdle(t, 'Mass erase', {...options, kind: 'mass-erase'});
 }

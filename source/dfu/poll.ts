@@ -21,8 +21,6 @@ export type OperationKind = 'command' | 'erase' | 'write' | 'mass-erase';
 
 export interface PollOptions {
 	kind: OperationKind;
-	/** Called between polls of a mass erase with the time spent so far. */
-	onWait?: (elapsedMs: number) => void;
 	/** Checked between polls of a mass erase (the only wait long enough to interrupt). */
 	signal?: AbortSignal;
 	/** The message of a CancelledError thrown for the signal. */
@@ -95,7 +93,6 @@ export async function pollUntilIdle(t: DfuTarget, what: string, options: PollOpt
 		// long first round trip) is not a busy device.
 		const busyMs = performance.now() - started;
 		if (askedAt - started > limit) throw stuckError(what, status, busyMs);
-		options.onWait?.(busyMs);
 		await sleep(Math.min(askedAt + status.pollTimeout - performance.now(), limit - busyMs + 1));
 		if (options.signal?.aborted) throw new CancelledError(options.cancelledMessage);
 		askedAt = performance.now();
