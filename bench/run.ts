@@ -1,7 +1,8 @@
 // `npm run bench`: speed, memory and start-up figures. Targets live here, not in timed tests.
 //  1. HEX parsing (1 MiB contiguous, ~660 KiB Betaflight-like with a gap).
 //  2. In-process flash of the emulated F405 at real ROM timing: wall time against the time the
-//     device itself needs (erase + programming + set-address), verify off and on.
+//     device itself needs (erase + programming + set-address + bus), plain and smart, verify off
+//     and on; and the H743 stuck-busy recovery (one stuck block per 1 KiB).
 //  3. Start-up of the shipped bundle: `--version`, `inspect --json`, and the TUI's first frame.
 //  4. Side by side with dfu-util through real libusb (bench/versus-dfu-util.ts), when the umockdev
 //     harness and dfu-util are installed.
@@ -12,13 +13,11 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseFirmware} from '../source/firmware/load.js';
-import {makeImage, type FirmwareImage} from '../source/firmware/image.js';
+import {makeImage} from '../source/firmware/image.js';
 import {betaflightLikeImage, fullImage, toIntelHex} from '../scripts/synthetic-firmware.js';
-import {createEmulatedDevice, profiles} from '../source/emulator/index.js';
+import {createEmulatedDevice, dataStageMs, type EmulatorStats} from '../source/emulator/index.js';
 import {openDfuTarget} from '../source/dfu/target.js';
 import {flashImage} from '../source/dfu/flash.js';
-import {planFlash} from '../source/dfu/plan.js';
-import {parseLayout} from '../source/dfu/layout.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'cli.js');
@@ -42,35 +41,68 @@ function benchParse() {
 	}
 }
 
-/** What the emulated ROM itself spends: erase per sector, 16 us per word, 1 ms per set-address. */
-function deviceBoundMs(image: FirmwareImage, written: number, verify: boolean) {
-	const p = profiles.stm32f405;
-	const plan = planFlash(image, parseLayout(p.layouts[0]!));
-	const erase = plan.sectors.reduce((n, s) => n + p.eraseMs(s.size), 0);
-	const program = (written / 4) * 0.016;
-	const addresses = image.segments.length * (verify ? 3 : 2) + 1;
-	return erase + program + addresses;
+/** What the emulated ROM itself spent in a run (erase, program, set address) and what its bus carried. */
+function deviceBoundMs(stats: EmulatorStats) {
+	return stats.deviceMs + dataStageMs(stats.dnloadBytes + stats.uploadBytes);
 }
 
 async function benchFlash() {
-	console.log('\n## In-process flash, emulated STM32F405 at ROM timing (timeScale 1, no USB latency)');
+	console.log('\n## In-process flash, emulated STM32F405 at ROM timing (timeScale 1, bus at full speed, no other USB latency)');
+	console.log('Old firmware on the board (every touched sector differs), so both paths erase and write the same sectors.');
 	for (const [name, segments] of [
 		['1 MiB', fullImage()],
 		['660 KiB Betaflight-like', betaflightLikeImage()],
 	] as const) {
 		for (const verify of [false, true]) {
-			const image = makeImage('bench', 'hex', [...segments], null);
-			const device = createEmulatedDevice('stm32f405', {timeScale: 1});
+			for (const rewrite of [true, false]) {
+				const image = makeImage('bench', 'hex', [...segments], null);
+				const device = createEmulatedDevice('stm32f405', {timeScale: 1, flash: new Uint8Array(1024 * 1024).fill(0x5a)});
+				const target = await openDfuTarget(device);
+				const t = performance.now();
+				const result = await flashImage(target, image, {verify, rewrite});
+				const wall = performance.now() - t;
+				const bound = deviceBoundMs(device.bootloader.stats);
+				console.log(
+					`${name.padEnd(24)} ${rewrite ? 'plain' : 'smart'} verify ${verify ? 'on ' : 'off'}: wall ${ms(wall)}, device+bus ${ms(bound)}, ` +
+						`overhead ${(wall / bound).toFixed(2)}x, erased ${result.erase.sectors}, written ${result.written} B, skipped ${result.skipped} B`,
+				);
+			}
+		}
+	}
+	await benchStuckBusy();
+}
+
+/**
+ * STM32H743 with every 1 KiB block stuck in dfuDNBUSY past its end (the bank-2 pattern, outcome done):
+ * each is recovered with CLRSTATUS after two polls past its expected end and read back. Against the
+ * same flash without the fault, at two time scales (0.1 is what issue #8 measured: 209.7 s before).
+ */
+async function benchStuckBusy() {
+	console.log('\n## STM32H743, one stuck-busy block per 1 KiB (recovered, read back), in-process');
+	const image = makeImage('bench', 'hex', fullImage(839 * 1024, 9), null);
+	for (const timeScale of [0.1, 1]) {
+		const times: Record<string, number> = {};
+		let recoveries = 0;
+		let perBlock = '';
+		for (const stuck of [false, true]) {
+			const device = createEmulatedDevice('stm32h743', {
+				timeScale,
+				faults: stuck ? {stuckBusy: {at: 0x08000000, op: 'write', outcome: 'done', every: true}} : {},
+			});
 			const target = await openDfuTarget(device);
 			const t = performance.now();
-			const result = await flashImage(target, image, {verify});
-			const wall = performance.now() - t;
-			const bound = deviceBoundMs(image, result.written, verify);
-			console.log(
-				`${name.padEnd(24)} verify ${verify ? 'on ' : 'off'}: wall ${ms(wall)}, device-bound ${ms(bound)}, ` +
-					`overhead ${(wall / bound).toFixed(2)}x, written ${result.written} B, skipped ${result.skipped} B`,
-			);
+			const result = await flashImage(target, image, {verify: false, leave: false});
+			times[stuck ? 'stuck' : 'clean'] = performance.now() - t;
+			if (stuck) {
+				recoveries = result.recoveries;
+				const s = device.bootloader.stats;
+				perBlock = `${(s.requests / s.dataDnloads).toFixed(1)} requests per block`;
+			}
 		}
+		console.log(
+			`timeScale ${timeScale}: ${recoveries} stuck blocks: ${ms(times.stuck!)} (without the fault ${ms(times.clean!)}; ` +
+				`+${((times.stuck! - times.clean!) / Math.max(1, recoveries)).toFixed(2)} ms per stuck block, ${perBlock})`,
+		);
 	}
 }
 

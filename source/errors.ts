@@ -229,3 +229,65 @@ export class RestoreInterruptedError extends FcflashError {
 		);
 	}
 }
+
+// --- engine faults (issue #8) ---------------------------------------------------------------
+
+/** Another program (a Configurator, dfu-util, another fcflash-tui) holds the board's interface. */
+export class BoardBusyError extends FcflashError {
+	override name = 'BoardBusyError';
+	constructor(message = 'Another program holds the board (claiming its interface failed with LIBUSB_ERROR_BUSY).') {
+		super(message, ExitCode.failed, 'busy');
+	}
+}
+
+/** The board answers, but not as a DFU bootloader (appIDLE: it runs its application). */
+export class NotInDfuError extends FcflashError {
+	override name = 'NotInDfuError';
+	constructor(message: string, readonly state: number) {
+		super(message, ExitCode.failed, 'boot-button');
+	}
+}
+
+/** The board stayed in dfuDNBUSY past every bound: an operation that never ends. */
+export class StuckBusyError extends FcflashError {
+	override name = 'StuckBusyError';
+	constructor(message: string, readonly status: number, readonly state: number) {
+		super(message, ExitCode.failed, 'stuck-busy');
+	}
+}
+
+/** The board's descriptors are not something the engine can flash safely (bad transfer size, no layout...). */
+export class DescriptorError extends FcflashError {
+	override name = 'DescriptorError';
+	constructor(message: string) {
+		super(message, ExitCode.failed, 'bad-descriptor');
+	}
+}
+
+/** Leave did not start the firmware: the board is still in its ROM bootloader. */
+export class StillInDfuError extends FcflashError {
+	override name = 'StillInDfuError';
+	constructor(message: string) {
+		super(message, ExitCode.failed, 'still-in-dfu');
+	}
+}
+
+/** Reading the same block again gave other bytes every time: the read path cannot be trusted. */
+export class UnstableReadError extends FcflashError {
+	override name = 'UnstableReadError';
+	constructor(readonly address: number, reads: number) {
+		super(`Reading ${hex32(address)} gave different bytes on each of ${reads} reads: the USB link or the chip is not reliable, so nothing read from it was kept.`, ExitCode.failed, 'unstable-read');
+	}
+}
+
+/** A sector still held data after its erase, and erasing it again did not help. */
+export class NotErasedError extends FcflashError {
+	override name = 'NotErasedError';
+	constructor(readonly address: number, readonly actual: number, attempts: number) {
+		super(
+			`The sector at ${hex32(address)} is not blank after ${attempts} erase(s): read 0x${actual.toString(16).padStart(2, '0')} where 0xFF was expected.`,
+			ExitCode.failed,
+			'verify-failed',
+		);
+	}
+}

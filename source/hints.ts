@@ -40,7 +40,12 @@ export type HintId =
 	| 'restore-interrupted'
 	| 'no-firmware'
 	| 'wrong-firmware'
-	| 'settings-rejected';
+	| 'settings-rejected'
+	| 'stuck-busy'
+	| 'bad-descriptor'
+	| 'still-in-dfu'
+	| 'unstable-read'
+	| 'usb-error';
 
 export interface Hint {
 	title: string;
@@ -233,6 +238,32 @@ export const hints: Record<HintId, Hint> = {
 		text:
 			'An upgrade can rename or remove settings (4.5\'s d_min_* is d_max_* in 2025.12 and later). Check each refused line in the Configurator; ' +
 			'the full backup is kept in the file named above.',
+	},
+	'stuck-busy': {
+		title: 'Board stuck busy',
+		text:
+			'The bootloader kept saying it was busy and never finished. Unplug the board, hold BOOT while plugging it in again, and flash again; ' +
+			'if it repeats, try Full chip erase.',
+	},
+	'bad-descriptor': {
+		title: 'Bootloader descriptors not usable',
+		text:
+			'The board describes itself in a way fcflash-tui cannot flash safely (transfer size, memory layout or DFU descriptor). ' +
+			'It may be a clone with a modified bootloader: check it is the chip\'s ROM bootloader (hold BOOT while plugging in), or use the vendor\'s tool.',
+	},
+	'still-in-dfu': {
+		title: 'Board still in DFU',
+		text:
+			'The board did not start its firmware and is still in its ROM bootloader. Start it with `fcflash-tui leave`, ' +
+			'or unplug it and plug it in again without holding BOOT.',
+	},
+	'unstable-read': {
+		title: 'Unreliable reads',
+		text: 'The same flash read back differently each time. Try another cable and another USB port (not a hub), then read again.',
+	},
+	'usb-error': {
+		title: 'USB error',
+		text: 'libusb could not talk to the board. Unplug it, plug it into another USB port (not a hub) with a data cable, and try again.',
 	},
 };
 

@@ -166,7 +166,8 @@ describe('cli: inspect', () => {
 
 describe('cli: flash --json', () => {
 	it('flashes a simulated F405: every line is JSON, progress then the result', async () => {
-		const r = await run(['flash', f405.path, '--simulate=stm32f405', '--yes', '--json']);
+		// --rewrite: the plain path, which erases the touched sectors even on the blank emulated board.
+		const r = await run(['flash', f405.path, '--simulate=stm32f405', '--yes', '--json', '--rewrite']);
 		exited(r, 0);
 		const events = jsonLines(r);
 		assert.ok(events.length >= 5);
@@ -226,7 +227,7 @@ describe('cli: plain output', () => {
 	it('has no escape sequences and at most one progress line a second per phase', async () => {
 		// A scaled-down ROM timing makes the erase take ~2 s, so the throttle has something to do.
 		const big = write('bf-660k-STM32F405.hex', toIntelHex(betaflightLikeImage({bytes: 660 * KiB})));
-		const r = await run(['flash', big, '--simulate=stm32f405', '--yes'], {timeScale: 0.2});
+		const r = await run(['flash', big, '--simulate=stm32f405', '--yes', '--rewrite'], {timeScale: 0.2});
 		exited(r, 0);
 		assert.ok(!r.stdout.includes('\x1b'), 'no ESC in plain output');
 		assert.ok(!r.stdout.includes('\r'), 'no carriage-return redraws');
@@ -315,7 +316,7 @@ describe('cli: exit codes', () => {
 	});
 
 	it('--device with the F722 serial number reboots the serial FC and flashes it', async () => {
-		const r = await run(['flash', f722.path, '--simulate', '--device', F722_SERIAL, '--yes', '--json']);
+		const r = await run(['flash', f722.path, '--simulate', '--device', F722_SERIAL, '--yes', '--json', '--rewrite']);
 		exited(r, 0);
 		const events = jsonLines(r);
 		const order = events.filter((e) => e.event === 'progress').reduce<string[]>((out, p) => (out.at(-1) === p.phase ? out : [...out, p.phase]), []);

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import {describe, it} from 'node:test';
 import {Command, pollUntilIdle, readUnprotect, setAddress} from '../source/dfu/dfuse.js';
-import {flashImage, type Phase, type Progress} from '../source/dfu/flash.js';
+import {flashImage} from '../source/dfu/flash.js';
 import {planFlash} from '../source/dfu/plan.js';
 import {abort, dnload, ensureIdle, getStatus, Request, State, Status, upload} from '../source/dfu/requests.js';
-import {openDfuTarget, type DfuTarget} from '../source/dfu/target.js';
+import {openDfuTarget} from '../source/dfu/target.js';
 import {controlOut} from '../source/dfu/transfer.js';
 import {
 	CancelledError,
@@ -18,112 +18,28 @@ import {
 	TransferError,
 	VerifyError,
 } from '../source/errors.js';
-import {createEmulatedDevice, DfuState, type ControlSetup, type EmulatedUsbDevice, type EmulatorOptions, type ProfileName} from '../source/emulator/index.js';
-import {makeImage, type FirmwareImage, type Segment} from '../source/firmware/image.js';
+import {DfuState} from '../source/emulator/index.js';
+import type {FirmwareImage} from '../source/firmware/image.js';
 import {betaflightLikeImage, fullImage, prng} from '../scripts/synthetic-firmware.js';
-
-const FLASH = 0x08000000;
-const KiB = 1024;
-const CONFIG_SECTOR = {start: 0x08004000, end: 0x08008000};
-
-// --- harness --------------------------------------------------------------------------------------
-
-interface Logged {
-	/** bmRequestType */
-	type: number;
-	request: number;
-	value: number;
-	length: number;
-	status: string;
-	data?: Uint8Array;
-	/** The engine's phase when the request was made ('open' before the first progress event). */
-	phase: Phase | 'open';
-}
-
-interface Rig {
-	dev: EmulatedUsbDevice;
-	target: DfuTarget;
-	log: Logged[];
-	/** Progress events in arrival order. */
-	progress: Progress[];
-	disconnects: string[];
-	resets: number[];
-	onProgress: (p: Progress) => void;
-}
-
-const CLASS_OUT = 0x21;
-const CLASS_IN = 0xa1;
-
-async function rig(profile: ProfileName, options: EmulatorOptions = {}): Promise<Rig> {
-	const dev = createEmulatedDevice(profile, {timeScale: 0, ...options});
-	const log: Logged[] = [];
-	const progress: Progress[] = [];
-	const disconnects: string[] = [];
-	const resets: number[] = [];
-	let phase: Logged['phase'] = 'open';
-	dev.bootloader.on('request', (setup: ControlSetup, result, data) => {
-		log.push({
-			type: setup.requestType,
-			request: setup.request,
-			value: setup.value,
-			length: setup.length,
-			status: result.status,
-			data: data ? data.slice() : undefined,
-			phase,
-		});
-	});
-	dev.bootloader.on('disconnect', (reason) => disconnects.push(reason));
-	dev.bootloader.on('reset-to-app', (address) => resets.push(address));
-	const target = await openDfuTarget(dev);
-	const onProgress = (p: Progress) => {
-		phase = p.phase;
-		progress.push(p);
-	};
-	return {dev, target, log, progress, disconnects, resets, onProgress};
-}
-
-const isDnload = (e: Logged) => e.type === CLASS_OUT && e.request === Request.DNLOAD;
-const isUpload = (e: Logged) => e.type === CLASS_IN && e.request === Request.UPLOAD;
-const isGetStatus = (e: Logged) => e.type === CLASS_IN && e.request === Request.GETSTATUS;
-const isDataDnload = (e: Logged) => isDnload(e) && e.value >= 2 && (e.data?.length ?? 0) > 0;
-/** DfuSe commands (DNLOAD block 0) with this command byte; the address when present. */
-function commands(log: Logged[], code: number, phase?: Logged['phase']): Array<number | undefined> {
-	return log
-		.filter((e) => isDnload(e) && e.value === 0 && e.data?.[0] === code && (phase === undefined || e.phase === phase))
-		.map((e) => (e.data!.length === 5 ? new DataView(e.data!.buffer, e.data!.byteOffset, 5).getUint32(1, true) : undefined));
-}
-
-function image(segments: Segment[], file = 'test.hex'): FirmwareImage {
-	return makeImage(file, 'hex', segments, null);
-}
-
-/** A recognisable pattern that is never 0xFF, so "kept" and "erased" cannot be confused. */
-function pattern(length: number, seed = 0x5a): Uint8Array {
-	const out = new Uint8Array(length);
-	for (let i = 0; i < length; i++) out[i] = (seed + i * 7) & 0x7f;
-	return out;
-}
-
-const flashSize = (profile: ProfileName) => createEmulatedDevice(profile).bootloader.flash.length;
-
-/** First differing offset, or -1. */
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-	const n = Math.min(a.length, b.length);
-	for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-	return a.length === b.length ? -1 : n;
-}
-
-function assertFlashHolds(flash: Uint8Array, segments: readonly Segment[], base = FLASH) {
-	for (const s of segments) {
-		const at = firstDiff(flash.subarray(s.address - base, s.address - base + s.data.length), s.data);
-		assert.equal(at, -1, `flash differs from the segment at 0x${(s.address + at).toString(16)}`);
-	}
-}
-
-function assertRange(flash: Uint8Array, start: number, end: number, expected: Uint8Array, what: string) {
-	const at = firstDiff(flash.subarray(start - FLASH, end - FLASH), expected.subarray(start - FLASH, end - FLASH));
-	assert.equal(at, -1, `${what}: byte at 0x${(start + at).toString(16)} changed`);
-}
+import {
+	assertFlashHolds,
+	assertRange,
+	CLASS_OUT,
+	commands,
+	CONFIG_SECTOR,
+	FLASH,
+	firstDiff,
+	flashSize,
+	image,
+	isDataDnload,
+	isDnload,
+	isGetStatus,
+	isUpload,
+	KiB,
+	pattern,
+	phasesInOrder,
+	rig,
+} from './helpers/engine-rig.js';
 
 /** 0xFF bytes in whole transfer-size chunks, per segment, as the engine chunks them. */
 function expectedSkipped(img: FirmwareImage, size: number): number {
@@ -135,12 +51,6 @@ function expectedSkipped(img: FirmwareImage, size: number): number {
 		}
 	}
 	return skipped;
-}
-
-function phasesInOrder(progress: Progress[]): Phase[] {
-	const out: Phase[] = [];
-	for (const p of progress) if (out.at(-1) !== p.phase) out.push(p.phase);
-	return out;
 }
 
 // --- the Betaflight-like F405 flash --------------------------------------------------------------
@@ -163,7 +73,7 @@ describe('flashImage: Betaflight-like image on an STM32F405', () => {
 
 		const touched = [0x08000000, 0x08008000, 0x0800c000, 0x08010000, 0x08020000, 0x08040000, 0x08060000, 0x08080000, 0x080a0000];
 		const bytes = 3 * 16 * KiB + 64 * KiB + 5 * 128 * KiB;
-		assert.deepEqual(result.erase, {mode: 'sectors', sectors: touched.length, bytes});
+		assert.deepEqual(result.erase, {mode: 'sectors', sectors: touched.length, bytes, unchanged: 0, blank: 0});
 		assert.deepEqual(commands(r.log, Command.ERASE), touched, 'one erase command per touched sector, in order');
 
 		// Skipped 0xFF blocks: reported, never sent, and the flash is still right (checked above).
@@ -175,8 +85,11 @@ describe('flashImage: Betaflight-like image on an STM32F405', () => {
 		assert.equal(result.written + result.skipped, img.bytes);
 		assert.ok(r.log.filter(isDataDnload).every((e) => e.data!.some((b) => b !== 0xff)), 'no all-0xFF block was sent');
 
-		// One set-address per contiguous run during the write phase.
-		assert.deepEqual(commands(r.log, Command.SET_ADDRESS, 'write'), img.segments.map((s) => s.address));
+		// One set-address for the whole write: block N lands at pointer + (N - 2) * 2048, and the code
+		// segment starts on that grid (0x08008000 is block 18), so the config-sector gap just skips numbers.
+		assert.deepEqual(commands(r.log, Command.SET_ADDRESS, 'write'), [FLASH]);
+		const blocks = r.log.filter(isDataDnload).map((e) => e.value);
+		assert.equal(blocks[8], 18, 'first block of the code segment');
 		assert.equal(result.verified, true);
 		assert.equal(result.left, true);
 		assert.equal(result.recoveries, 0);
@@ -190,8 +103,9 @@ describe('flashImage: Betaflight-like image on an STM32F405', () => {
 		// 0x08008000 + 184 KiB = 0x08036000: sectors 0, 2, 3, 4, 5.
 		assert.deepEqual(plan.sectors.map((s) => s.start), [0x08000000, 0x08008000, 0x0800c000, 0x08010000, 0x08020000]);
 		assert.equal(plan.eraseBytes, 3 * 16 * KiB + 64 * KiB + 128 * KiB);
-		const result = await flashImage(r.target, img, {leave: false});
-		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 5, bytes: plan.eraseBytes});
+		// rewrite: the plain path erases every touched sector, even on a blank board.
+		const result = await flashImage(r.target, img, {leave: false, rewrite: true});
+		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 5, bytes: plan.eraseBytes, unchanged: 0, blank: 0});
 		assert.deepEqual(commands(r.log, Command.ERASE), plan.sectors.map((s) => s.start));
 		assert.equal(result.left, false);
 		assert.deepEqual(r.disconnects, [], 'leave: false keeps the board in DFU');
@@ -206,7 +120,7 @@ describe('flashImage: fullErase', () => {
 		const img = image(betaflightLikeImage({bytes: 100 * KiB}));
 		const result = await flashImage(r.target, img, {fullErase: true});
 		const flash = r.dev.bootloader.flash;
-		assert.deepEqual(result.erase, {mode: 'mass', sectors: 12, bytes: 1024 * KiB});
+		assert.deepEqual(result.erase, {mode: 'mass', sectors: 12, bytes: 1024 * KiB, unchanged: 0, blank: 0});
 		assert.deepEqual(commands(r.log, Command.ERASE), [undefined], 'exactly one mass erase command (0x41 without address)');
 		assertFlashHolds(flash, img.segments);
 		assert.ok(flash.subarray(CONFIG_SECTOR.start - FLASH, CONFIG_SECTOR.end - FLASH).every((b) => b === 0xff), 'config sector wiped');
@@ -241,7 +155,7 @@ describe('flashImage: fullErase', () => {
 		const r = await rig('stm32f405', {faults: {massEraseFails: true}, flash: pattern(flashSize('stm32f405'))});
 		const img = image(betaflightLikeImage({bytes: 100 * KiB}));
 		const result = await flashImage(r.target, img, {fullErase: true});
-		assert.deepEqual(result.erase, {mode: 'sectors-fallback', sectors: 12, bytes: 1024 * KiB});
+		assert.deepEqual(result.erase, {mode: 'sectors-fallback', sectors: 12, bytes: 1024 * KiB, unchanged: 0, blank: 0});
 		const erases = commands(r.log, Command.ERASE);
 		assert.equal(erases[0], undefined, 'tried the mass erase first');
 		assert.deepEqual(erases.slice(1), r.target.flash.sectors.map((s) => s.start));
@@ -322,10 +236,10 @@ describe('flashImage: verify', () => {
 		assertFlashHolds(r.dev.bootloader.flash, img.segments);
 	});
 
-	it('verify: false reads nothing back after the read-protection probe', async () => {
+	it('verify: false with rewrite reads nothing back after the read-protection probe', async () => {
 		const img = image(betaflightLikeImage({bytes: 100 * KiB}));
 		const r = await rig('stm32f405');
-		const result = await flashImage(r.target, img, {verify: false, onProgress: r.onProgress});
+		const result = await flashImage(r.target, img, {verify: false, rewrite: true, onProgress: r.onProgress});
 		assert.equal(result.verified, false);
 		const uploads = r.log.filter(isUpload);
 		// The only UPLOAD is the 4-byte RDP probe made before the erase.
@@ -354,7 +268,7 @@ describe('flashImage: device failures', () => {
 
 	it('a failing erase is a DfuStatusError naming errERASE, and nothing is written', async () => {
 		const r = await rig('stm32f405', {faults: {eraseErrorAt: 0x08010000}});
-		await assert.rejects(flashImage(r.target, image(betaflightLikeImage({bytes: 100 * KiB}))), (error: unknown) => {
+		await assert.rejects(flashImage(r.target, image(betaflightLikeImage({bytes: 100 * KiB})), {rewrite: true}), (error: unknown) => {
 			assert.ok(error instanceof DfuStatusError, `got ${String(error)}`);
 			assert.equal(error.status, Status.errERASE);
 			assert.match(error.message, /errERASE/);
@@ -462,7 +376,7 @@ describe('flashImage: STM32H743', () => {
 		const next = prng(3);
 		for (let i = 0; i < data.length; i++) data[i] = next() & 0xff;
 		const img = image([{address: 0x08100000, data}]);
-		const r = await rig('stm32h743', {faults: {stuckBusyAt: 0x08101800}});
+		const r = await rig('stm32h743', {faults: {stuckBusy: {at: 0x08101800, op: 'write', outcome: 'done', every: true}}});
 		assert.equal(r.target.transferSize, 1024);
 		const result = await flashImage(r.target, img, {onProgress: r.onProgress});
 		assert.equal(result.recoveries, 2);
@@ -486,7 +400,7 @@ describe('flashImage: STM32H743', () => {
 		let target = await openDfuTarget(r.dev);
 		await setAddress(target, FLASH);
 		await dnload(target, 2, second.segments[0]!.data.subarray(0, 1024));
-		await assert.rejects(pollUntilIdle(target, 'raw write'), (error: unknown) => {
+		await assert.rejects(pollUntilIdle(target, 'raw write', {kind: 'write'}), (error: unknown) => {
 			assert.ok(error instanceof DfuStatusError);
 			assert.equal(error.status, Status.errPROG);
 			return true;
@@ -499,7 +413,7 @@ describe('flashImage: STM32H743', () => {
 		const result = await flashImage(target, second);
 		assert.equal(result.verified, true);
 		assertFlashHolds(bl.flash, second.segments);
-		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 1, bytes: 128 * KiB});
+		assert.deepEqual(result.erase, {mode: 'sectors', sectors: 1, bytes: 128 * KiB, unchanged: 0, blank: 0});
 	});
 });
 
@@ -574,13 +488,16 @@ describe('flashImage: cancellation', () => {
 // --- progress and leave -------------------------------------------------------------------------------
 
 describe('flashImage: progress and leave', () => {
-	it('reports erase, write, verify, leave in order, monotonic, ending at the total', async () => {
-		const r = await rig('stm32f405');
+	it('reports compare, erase, write, verify, leave in order, monotonic, ending at the total', async () => {
+		// Old firmware on the board: every touched sector differs at its first block.
+		const r = await rig('stm32f405', {flash: pattern(flashSize('stm32f405'))});
 		const img = image(betaflightLikeImage({bytes: 200 * KiB}));
 		await flashImage(r.target, img, {onProgress: r.onProgress});
-		assert.deepEqual(phasesInOrder(r.progress), ['erase', 'write', 'verify', 'leave']);
-		const totals: Record<string, number> = {erase: 240 * KiB, write: img.bytes, verify: img.bytes, leave: 1};
-		for (const phase of ['erase', 'write', 'verify', 'leave'] as const) {
+		assert.deepEqual(phasesInOrder(r.progress), ['compare', 'erase', 'write', 'verify', 'leave']);
+		// Verify reads back every erased sector in full (a lost erase under a skipped 0xFF block shows).
+		const totals: Record<string, number> = {compare: 240 * KiB, erase: 240 * KiB, write: img.bytes - expectedSkipped(img, 2048), verify: 240 * KiB, leave: 1};
+		assert.equal(r.log.filter((e) => e.phase === 'compare' && isUpload(e)).length, 5, 'one block per sector told the compare it must erase');
+		for (const phase of ['compare', 'erase', 'write', 'verify', 'leave'] as const) {
 			const events = r.progress.filter((p) => p.phase === phase);
 			assert.equal(events[0]!.done, 0, `${phase} starts at 0`);
 			assert.equal(events.at(-1)!.done, totals[phase], `${phase} ends at its total`);
@@ -591,8 +508,9 @@ describe('flashImage: progress and leave', () => {
 				assert.ok(Number.isFinite(p.rate) && p.rate >= 0);
 			}
 		}
-		// Write progress covers every 2 KiB block (skipped ones too).
-		assert.equal(r.progress.filter((p) => p.phase === 'write').length, 1 + Math.ceil(16 * KiB / 2048) + Math.ceil((184 * KiB) / 2048));
+		// One write event per block sent, after the first; 0xFF blocks are never sent.
+		const blocks = (16 * KiB + 184 * KiB) / 2048;
+		assert.equal(r.progress.filter((p) => p.phase === 'write').length, 1 + blocks - expectedSkipped(img, 2048) / 2048);
 	});
 
 	it('leaves with a zero-length DNLOAD at the vector table (image.low), and the board resets', async () => {
@@ -669,6 +587,7 @@ describe('poll timing', () => {
 		let eraseEnd = 0;
 		await flashImage(r.target, img, {
 			leave: false,
+			rewrite: true,
 			onProgress: (p) => {
 				r.onProgress(p);
 				if (p.phase === 'erase' && p.done === p.total && p.total > 0) eraseEnd = performance.now();

@@ -13,6 +13,7 @@ import {
 	EmulatedUsbDevice,
 	profiles,
 	profileNames,
+	stringText,
 	type EmulatorOptions,
 	type ProfileName,
 } from '../source/emulator/index.js';
@@ -463,8 +464,8 @@ describe('fault injection', () => {
 		assert.equal((await h.erase(FLASH)).status, DfuStatus.OK);
 	});
 
-	it('stuckBusyAt keeps the device in dfuDNBUSY until CLRSTATUS; the write is done', async () => {
-		const h = await Host.open('stm32h743', {timeScale: 1, faults: {stuckBusyAt: FLASH + 0x100000}});
+	it('stuckBusy done: the write lands when its busy time ends, the device stays in dfuDNBUSY until CLRSTATUS', async () => {
+		const h = await Host.open('stm32h743', {timeScale: 1, faults: {stuckBusy: {at: FLASH + 0x100000, op: 'write', outcome: 'done'}}});
 		await h.setAddress(FLASH);
 		assert.equal((await h.write(2, pattern(1024))).status, DfuStatus.OK, 'bank 1 is fine');
 		await h.setAddress(FLASH + 0x100000);
@@ -477,9 +478,193 @@ describe('fault injection', () => {
 			assert.equal(st.state, DfuState.dfuDNBUSY);
 			assert.equal(st.poll, 10);
 		}
+		assert.deepEqual(h.bl.flash.subarray(0x100000, 0x100000 + 1024), pattern(1024), 'the write happened');
 		assert.equal((await h.clrStatus()).status, 'ok');
 		assert.deepEqual(await h.getStatus(), {status: DfuStatus.OK, poll: 0, state: DfuState.dfuIDLE});
-		assert.deepEqual(h.bl.flash.subarray(0x100000, 0x100000 + 1024), pattern(1024));
+		// One-shot: the next block is not stuck.
+		await h.setAddress(FLASH + 0x100400);
+		assert.equal((await h.write(2, pattern(1024, 3))).status, DfuStatus.OK);
+	});
+
+	it('stuckBusy lost: CLRSTATUS abandons the write with an OK status and the flash never changes', async () => {
+		const h = await Host.open('stm32h743', {faults: {stuckBusy: {at: FLASH + 0x100010, op: 'write', outcome: 'lost'}}});
+		await h.setAddress(FLASH + 0x100000);
+		await h.dnload(2, pattern(1024));
+		for (let i = 0; i < 3; i++) assert.equal((await h.getStatus()).state, DfuState.dfuDNBUSY);
+		await h.clrStatus();
+		assert.deepEqual(await h.getStatus(), {status: DfuStatus.OK, poll: 0, state: DfuState.dfuIDLE});
+		assert.ok(h.bl.flash.subarray(0x100000, 0x100400).every((b) => b === 0xff), 'nothing was written');
+	});
+
+	it('stuckBusy failed: CLRSTATUS reveals dfuERROR/errERASE and the sector keeps its contents', async () => {
+		const h = await Host.open('stm32h743', {flash: new Uint8Array(2048 * 1024), faults: {stuckBusy: {at: FLASH + 0x20000, op: 'erase', outcome: 'failed'}}});
+		await h.dnload(0, Uint8Array.of(0x41, ...le32(FLASH + 0x20000)));
+		for (let i = 0; i < 3; i++) assert.equal((await h.getStatus()).state, DfuState.dfuDNBUSY);
+		await h.clrStatus();
+		assert.deepEqual(await h.getStatus(), {status: DfuStatus.errERASE, poll: 0, state: DfuState.dfuERROR});
+		assert.equal(h.bl.flash[0x20000], 0);
+	});
+
+	it('stuckBusy every: each write at or above the address sticks', async () => {
+		const h = await Host.open('stm32h743', {faults: {stuckBusy: {at: FLASH + 0x400, op: 'write', outcome: 'done', every: true}}});
+		await h.setAddress(FLASH);
+		assert.equal((await h.write(2, pattern(1024))).state, DfuState.dfuDNLOAD_IDLE, 'below the address');
+		for (const block of [3, 4]) {
+			await h.dnload(block, pattern(1024, block));
+			for (let i = 0; i < 2; i++) assert.equal((await h.getStatus()).state, DfuState.dfuDNBUSY);
+			await h.clrStatus();
+			assert.equal((await h.getStatus()).state, DfuState.dfuIDLE);
+		}
+		assert.deepEqual(h.bl.flash.subarray(0x800, 0xc00), pattern(1024, 4));
+	});
+
+	it('an erase reaches the flash only when its busy time ends; CLRSTATUS before that abandons it', async () => {
+		const h = await Host.open('stm32f405', {timeScale: 0.1, flash: new Uint8Array(1024 * 1024)});
+		await h.dnload(0, Uint8Array.of(0x41, ...le32(FLASH)));
+		const first = await h.getStatus();
+		assert.deepEqual([first.state, first.poll], [DfuState.dfuDNBUSY, 35]);
+		assert.equal(h.bl.flash[0], 0, 'not erased while busy');
+		await sleep(40);
+		assert.equal(h.bl.flash[0], 0xff, 'erased once its time is over, before any GETSTATUS says so');
+		assert.equal((await h.getStatus()).state, DfuState.dfuDNLOAD_IDLE);
+		// The next one is abandoned half-way.
+		await h.dnload(0, Uint8Array.of(0x41, ...le32(FLASH + 0x4000)));
+		assert.equal((await h.getStatus()).state, DfuState.dfuDNBUSY);
+		await h.clrStatus();
+		assert.deepEqual(await h.getStatus(), {status: DfuStatus.errUNKNOWN, poll: 0, state: DfuState.dfuERROR});
+		await sleep(40);
+		assert.equal(h.bl.flash[0x4000], 0, 'the abandoned erase never happens');
+	});
+
+	it('an erase points the address pointer at its sector, as ST\'s DFU library does', async () => {
+		const h = await Host.open('stm32f405');
+		await h.setAddress(FLASH + 0x20000);
+		await h.erase(FLASH + 0x4000);
+		assert.equal(h.bl.addressPointer, FLASH + 0x4000);
+	});
+
+	it('disconnectOnRequest: the device vanishes instead of answering that request', async () => {
+		const h = await Host.open('stm32f405', {faults: {disconnectOnRequest: 4}});
+		const reasons: string[] = [];
+		h.bl.on('disconnect', (why) => reasons.push(why));
+		assert.equal(await h.getState(), DfuState.dfuIDLE);
+		await assert.rejects(h.getStatus(), expectNoDevice);
+		assert.deepEqual(reasons, ['fault']);
+	});
+
+	it('corruptUpload with reads: the first reads disagree, then the path is clean', async () => {
+		const h = await Host.open('stm32f405', {faults: {corruptUpload: {at: FLASH + 10, reads: 2}}});
+		const a = await h.read(FLASH, 64);
+		const b = await h.read(FLASH, 64);
+		const c = await h.read(FLASH, 64);
+		const d = await h.read(FLASH, 64);
+		assert.deepEqual([a[10], b[10], c[10], d[10]], [0xfe, 0xfd, 0xff, 0xff]);
+	});
+
+	it('corruptUpload without reads: no two reads agree', async () => {
+		const h = await Host.open('stm32f405', {faults: {corruptUpload: {at: FLASH + 10}}});
+		const seen = new Set<number>();
+		for (let i = 0; i < 8; i++) seen.add((await h.read(FLASH, 64))[10]!);
+		assert.equal(seen.size, 8);
+		assert.ok(!seen.has(0xff));
+	});
+
+	for (const [openState, expect] of [
+		['appIDLE', {status: DfuStatus.OK, state: DfuState.appIDLE}],
+		['dfuERROR', {status: DfuStatus.errUNKNOWN, state: DfuState.dfuERROR}],
+		['dfuDNBUSY', {status: DfuStatus.OK, state: DfuState.dfuDNBUSY}],
+	] as const) {
+		it(`openState ${openState}: the board is found in that state when opened`, async () => {
+			const h = await Host.open('stm32f405', {faults: {openState}});
+			const st = await h.getStatus();
+			assert.deepEqual([st.status, st.state], [expect.status, expect.state]);
+			await h.clrStatus();
+			const after = await h.getStatus();
+			if (openState === 'dfuERROR') assert.equal(after.state, DfuState.dfuIDLE, 'CLRSTATUS recovers');
+			else assert.equal(after.state, expect.state, 'nothing gets it out');
+			if (openState === 'appIDLE') assert.equal((await h.dnload(0, Uint8Array.of(0x21, ...le32(FLASH)))).status, 'stall');
+		});
+	}
+
+	it('claimBusy: claiming the interface fails with LIBUSB_ERROR_BUSY', async () => {
+		const dev = createEmulatedDevice('stm32f405', {faults: {claimBusy: true}});
+		await dev.open();
+		await assert.rejects(dev.claimInterface(0), /LIBUSB_ERROR_BUSY/);
+	});
+
+	it('descriptor overrides: transfer size, layout and a missing functional descriptor, in the wire descriptors and the sysfs blob', async () => {
+		const layout = '@Internal Flash  /0x08000000/04*016Ka';
+		const bl = new EmulatedBootloader(profiles.stm32f405, {faults: {descriptor: {transferSize: 8192, layout}}});
+		const config = (b: EmulatedBootloader) => b.control({requestType: 0x80, request: 6, value: 0x0200, index: 0, length: 255});
+		const bytes = (config(bl) as {data: Uint8Array}).data;
+		const functional = bytes.findIndex((_, i) => bytes[i - 1] === 9 && bytes[i] === 0x21) - 1;
+		assert.ok(functional > 0);
+		assert.equal(Buffer.from(bytes).readUInt16LE(functional + 5), 8192);
+		assert.equal(stringText(bl.profile, 4), layout);
+		assert.equal(bl.flash.length, 64 * 1024);
+		assert.deepEqual(bl.descriptorBlob().subarray(18), bytes);
+		const none = new EmulatedBootloader(profiles.stm32f405, {faults: {descriptor: {functional: false}}});
+		const plain = (config(none) as {data: Uint8Array}).data;
+		assert.ok(!plain.some((b, i) => b === 0x21 && plain[i - 1] === 9), 'no functional descriptor');
+		assert.equal(Buffer.from(plain).readUInt16LE(2), plain.length);
+	});
+
+	it('a transfer size override also addresses the blocks', async () => {
+		const h = await Host.open('stm32f405', {faults: {descriptor: {transferSize: 64}}});
+		await h.setAddress(FLASH);
+		await h.write(3, pattern(64));
+		assert.deepEqual(h.bl.flash.subarray(64, 128), pattern(64));
+		assert.equal((await h.dnload(2, pattern(65))).status, 'stall', 'longer than wTransferSize');
+	});
+
+	for (const leave of ['stall', 'error', 'no-reset'] as const) {
+		it(`leave fault ${leave}: the board stays in DFU`, async () => {
+			const h = await Host.open('stm32f405', {faults: {leave}});
+			await h.setAddress(FLASH);
+			const r = await h.dnload(0, new Uint8Array(0));
+			if (leave === 'stall') {
+				assert.equal(r.status, 'stall');
+				assert.equal((await h.getStatus()).state, DfuState.dfuERROR);
+			} else {
+				const st = await h.getStatus();
+				if (leave === 'error') assert.deepEqual([st.status, st.state], [DfuStatus.errFIRMWARE, DfuState.dfuERROR]);
+				else {
+					assert.deepEqual([st.status, st.state], [DfuStatus.OK, DfuState.dfuMANIFEST]);
+					assert.equal((await h.getStatus()).state, DfuState.dfuMANIFEST_WAIT_RESET);
+				}
+			}
+			assert.equal(h.bl.connected, true);
+		});
+	}
+
+	it('stats count the wire: data DNLOADs, erases, uploads, device time', async () => {
+		const h = await Host.open('stm32f405');
+		await h.erase(FLASH);
+		await h.setAddress(FLASH);
+		await h.write(2, pattern(2048));
+		await h.read(FLASH, 4096);
+		const s = h.bl.stats;
+		assert.deepEqual([s.erases, s.dataDnloads, s.dnloadBytes, s.uploads, s.uploadBytes, s.setAddresses], [1, 1, 2048, 2, 4096, 2]);
+		assert.ok(Math.abs(s.deviceMs - (350 + 2 + 512 * 0.016)) < 0.01, `${s.deviceMs}`);
+	});
+});
+
+describe('bus timing', () => {
+	it('charges each data stage at USB full speed, scaled: 64 KiB up and down take about 65 ms each', async () => {
+		const h = await Host.open('stm32f405', {timeScale: 1});
+		await h.setAddress(FLASH);
+		await h.abort();
+		let t = performance.now();
+		for (let block = 2; block < 34; block++) await h.upload(block, 2048);
+		const up = performance.now() - t;
+		assert.ok(up >= 64 && up < 200, `64 KiB upload took ${up.toFixed(1)} ms`);
+		await h.abort();
+		const fast = await Host.open('stm32f405', {timeScale: 0.01});
+		await fast.setAddress(FLASH);
+		await fast.abort();
+		t = performance.now();
+		for (let block = 2; block < 34; block++) await fast.upload(block, 2048);
+		assert.ok(performance.now() - t < 40, 'scaled by timeScale');
 	});
 });
 

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {after, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {acquireBoardLock, BoardBusyError, lockDir, lockPath} from '../source/jobs/board-lock.js';
+import {acquireBoardLock, BoardLockedError, lockDir, lockPath} from '../source/jobs/board-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fcflash-lock-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -37,7 +37,7 @@ test('a holder killed with SIGKILL leaves a stale lock that the next job takes o
 	const script = `import {acquireBoardLock} from ${JSON.stringify(join(dirname(hammer), '..', '..', 'source', 'jobs', 'board-lock.js'))}; await acquireBoardLock('2-1', ${JSON.stringify(dir)}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`;
 	const child = spawn(process.execPath, ['--input-type=module', '-e', script], {stdio: ['ignore', 'pipe', 'inherit']});
 	await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-	await assert.rejects(acquireBoardLock('2-1', dir), (e: unknown) => e instanceof BoardBusyError && e.holder === child.pid && e.exitCode === 1 && e.hint === 'busy');
+	await assert.rejects(acquireBoardLock('2-1', dir), (e: unknown) => e instanceof BoardLockedError && e.holder === child.pid && e.exitCode === 1 && e.hint === 'busy');
 	child.kill('SIGKILL');
 	await new Promise((r) => child.once('exit', r));
 	const release = await acquireBoardLock('2-1', dir);

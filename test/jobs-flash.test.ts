@@ -46,7 +46,7 @@ describe('flash job: the demo boards', () => {
 			const img = image('STM32F7X2', 440 * KiB, 2);
 			const {result, events, questions} = await flashWith(source, {board: fc, image: img, waitMs: 5000});
 			assert.equal(result.ok, true, result.error?.message);
-			assert.deepEqual(phasesOf(events), ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']);
+			assert.deepEqual(phasesOf(events), ['backup', 'reboot', 'wait', 'compare', 'write', 'verify', 'leave', 'firmware', 'restore'], 'a blank board: the read-back finds nothing to erase');
 			assert.equal(questions.length, 1);
 			assert.equal(questions[0]!.kind, 'confirm');
 			const boards = events.filter((e): e is Extract<JobEvent, {type: 'board'}> => e.type === 'board').map((e) => e.board.kind);

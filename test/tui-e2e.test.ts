@@ -121,7 +121,7 @@ test('e2e: a resize during a flash redraws the whole frame at the new size', {sk
 		t.keys('Enter');
 		await t.waitFor('Flash this board?');
 		t.keys('y');
-		await t.waitFor(/▶ Erase/);
+		await t.waitFor(/▶ (Compare|Erase|Write)/);
 		t.resize(64, 21);
 		await sleep(300);
 		await t.waitFor(/▶ (Erase|Write)/);
@@ -199,7 +199,7 @@ test('e2e: SIGHUP mid-flash (the PTY is closed): the flash finishes, the result 
 	writeFileSync(script, ptyScript);
 	const state = join(dir, 'state');
 	const r = spawnSync('python3', [script, process.execPath, cli, '--simulate', '--firmware', dir], {
-		env: {MARKER: '▶ Erase', PATH: process.env.PATH, HOME: dir, XDG_STATE_HOME: state, TERM: 'xterm', LANG: 'C.UTF-8', FCFLASH_SIM_TIME_SCALE: '0.3'},
+		env: {MARKER: '▶ Write', PATH: process.env.PATH, HOME: dir, XDG_STATE_HOME: state, TERM: 'xterm', LANG: 'C.UTF-8', FCFLASH_SIM_TIME_SCALE: '0.3'},
 		encoding: 'utf8',
 		timeout: 80_000,
 	});

@@ -74,7 +74,7 @@ test('flow: device list -> firmware -> options -> confirm -> flash -> result -> 
 	r.stdin.write('y');
 	f = await waitFor(frame, 'Flashed successfully', 20000);
 	assert.match(f, /Verified:\s+yes/);
-	assert.match(f, /Started:\s+yes/);
+	assert.match(f, /Running:\s+BTFL 4\.5\.1 STM32F405, the flashed image/, 'what runs was seen, not assumed');
 	r.stdin.write(keys.enter);
 	await waitFor(frame, 'Choose a board');
 	await waitFor(frame, /BTFL 4\.5\.1 STM32F405/);

@@ -12,7 +12,7 @@ import {after, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {betaflightLikeImage, flashBase, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {describe as describeRun, runHarness, skipReason} from './helpers/usb-harness.js';
-import {sitlDir, sitlSkip} from './helpers/sitl.js';
+import {firmwareIn, sitlDir, sitlSkip} from './helpers/sitl.js';
 
 const skip = sitlSkip() || skipReason || false;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,20 +31,26 @@ test('flash --device PORT upgrades Betaflight 4.5.6 to 2026.12.0-alpha and keeps
 	writeFileSync(image, toIntelHex(segments));
 	const flashOut = join(dir, 'flash.bin');
 	const tune = ['set p_roll = 52', 'set gyro_lpf1_static_hz = 300', 'set craft_name = Bench Quad', 'set d_min_roll = 35'];
+	const state = join(dir, 'sitl');
 	const run = await runHarness(
 		['--profile', 'stm32f405', '--time-scale', '0', '--start-unplugged', '--flash-out', flashOut],
-		[join(sitlDir()!, 'fc-sitl'), '--firmware', '4.5.6', '--then-firmware', '2026.12.0-alpha', '--state', join(dir, 'sitl'), '--on-bootloader', plug, '--', process.execPath, driver, cli, image, ...tune],
+		[join(sitlDir()!, 'fc-sitl'), '--firmware', '4.5.6', '--then-firmware', '2026.12.0-alpha', '--state', state, '--on-bootloader', plug, '--', process.execPath, driver, cli, image, ...tune],
 		220_000,
-	);
+	).finally(async () => {
+		// fc-sitl can leave the firmware running when it is stopped right after a reboot, and the
+		// next SITL test needs its fixed ports.
+		for (const pid of firmwareIn(state)) process.kill(pid, 'SIGTERM');
+		for (let i = 0; firmwareIn(state).length > 0 && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+	});
 	assert.equal(run.code, 0, describeRun(run));
 	const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {flash: {code: number; stdout: string; stderr: string}; values: Record<string, string>; running: {version?: string}};
 	const events = out.flash.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
 	const result = events.at(-1)!;
 	assert.equal(out.flash.code, 0, `${out.flash.stdout}\n${out.flash.stderr}`);
 	assert.equal(result.ok, true);
-	// compare (the smart flash's read-back) may come before erase.
-	const phases = [...new Set(events.filter((e) => e.event === 'progress').map((e) => e.phase))].filter((p) => p !== 'compare');
-	assert.deepEqual(phases, ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']);
+	// compare and erase: what the smart flash's read-back finds decides whether there is an erase.
+	const phases = [...new Set(events.filter((e) => e.event === 'progress').map((e) => e.phase))].filter((p) => p !== 'compare' && p !== 'erase');
+	assert.deepEqual(phases, ['backup', 'reboot', 'wait', 'write', 'verify', 'leave', 'firmware', 'restore']);
 	// The backup was written, the new firmware proved to run, the settings restored.
 	assert.match(result.settings.backup, /\/fcflash-tui\/backups\/[0-9a-f]{24}\/\d{8}T\d{6}Z-BTFL-4\.5\.6\.txt$/);
 	assert.equal(readFileSync(result.settings.backup, 'utf8').includes('set d_min_roll = 35'), true);

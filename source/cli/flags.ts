@@ -46,8 +46,8 @@ export const help = `
     --version, -V        print the version
 
   JSON events (--json)
-    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, erase, write,
-              verify or leave, and "read" for backup
+    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, compare, erase,
+              write, verify or leave, and "read" for backup
     list --watch  {"event":"attach"|"detach","board":{...}} per change (the boards present at the
               start come as attach events), then the result object when stopped
     result    {"event":"result","ok":BOOL,...} is always the last line
@@ -78,6 +78,7 @@ export const help = `
 export const cliFlags = {
 	device: {type: 'string'},
 	fullErase: {type: 'boolean', default: false},
+	rewrite: {type: 'boolean', default: false},
 	verify: {type: 'boolean', default: true},
 	reboot: {type: 'boolean', default: true},
 	baud: {type: 'number', default: 115200},
@@ -89,7 +90,6 @@ export const cliFlags = {
 	simulateArrival: {type: 'number'},
 	unprotect: {type: 'boolean', default: false},
 	force: {type: 'boolean', default: false},
-	rewrite: {type: 'boolean', default: false},
 	onConnect: {type: 'boolean', default: false},
 	keepSettings: {type: 'boolean', default: true},
 	out: {type: 'string'},

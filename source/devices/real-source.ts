@@ -9,11 +9,11 @@ import {BoardWatcher, type UsbEvents} from './board-watcher.js';
 import {SerialBoards, type SerialBoardsOptions} from './serial-boards.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
 import type {Link} from './serial-link.js';
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 import {NoDeviceError} from '../errors.js';
 import {parseLayout, layoutSize} from '../dfu/layout.js';
 import {bootloaderVersion} from '../dfu/target.js';
-import {describeChip} from './chip.js';
+import {describeChip} from '../dfu/chip.js';
 
 type UsbModule = typeof import('usb');
 type UsbDevice = import('usb').usb.Device;

@@ -15,14 +15,14 @@ import {EmulatedFlightController, emulatedFirmwareOf, type EmulatedFirmware, typ
 import {EmulatedLink} from '../emulator/fc-link.js';
 import {findIdent} from '../firmware/ident.js';
 import {bootloaderVersion} from '../dfu/target.js';
-import {describeChip} from './chip.js';
+import {describeChip} from '../dfu/chip.js';
 import {layoutSize, parseLayout} from '../dfu/layout.js';
 import {UsageError} from '../errors.js';
 import {identifyLink} from './fc-identify.js';
 import {rebootLinkToDfu} from './fc-reboot.js';
 import {serialOpenError, type Link} from './serial-link.js';
 import type {Board, BoardSource, DfuBoard, FlightControllerInfo, SerialBoard} from './types.js';
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 
 interface SimBoard {
 	core: EmulatedBootloader;

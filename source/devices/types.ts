@@ -1,5 +1,5 @@
 // What a board source reports and what the CLI and TUI choose from. No React, no USB here.
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 import type {HintId} from '../hints.js';
 import type {Link} from './serial-link.js';
 
@@ -36,7 +36,7 @@ export interface DfuBoard extends BoardBase {
 	kind: 'dfu';
 	/** From the layout strings: "STM32F405/F407 (1 MiB)". */
 	chip?: string;
-	/** "STM32F4", "STM32F7"...: for the target check (devices/chip.ts). */
+	/** "STM32F4", "STM32F7"...: for the target check (dfu/chip.ts). */
 	chipFamily?: string;
 	/** The MCU parts the layouts fit (F405, F7X2...). */
 	chipParts?: string[];

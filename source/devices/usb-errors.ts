@@ -14,7 +14,8 @@ export function usbProblem(error: unknown, platform: NodeJS.Platform = process.p
 	}
 	if (/LIBUSB_ERROR_BUSY/.test(text)) return {message: 'Another program holds the device (LIBUSB_ERROR_BUSY).', hint: 'busy'};
 	if (/LIBUSB_ERROR_NO_DEVICE|ENODEV/.test(text)) return {message: 'The device was unplugged (LIBUSB_ERROR_NO_DEVICE).', hint: 'device-gone'};
-	return {message: `The USB device cannot be opened: ${text.trim()}`, hint: 'udev'};
+	// Only ACCESS/EACCES/EPERM are permission problems; anything else is a USB failure (exit 1).
+	return {message: `The USB device cannot be opened: ${text.trim()}`, hint: 'usb-error'};
 }
 
 export function usbError(error: unknown, platform?: NodeJS.Platform): FcflashError {

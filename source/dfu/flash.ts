@@ -1,28 +1,32 @@
-// The load loop: erase what the image touches (or mass erase), write each contiguous run with one
-// set-address and consecutive block numbers, read everything back, then leave into the firmware.
-// Nothing is erased before the whole image has been checked against the layout (planFlash).
-import {CancelledError, DeviceGoneError, DfuStatusError, FcflashError, ReadProtectedError, TransferError, VerifyError} from '../errors.js';
-import {hex32} from '../format.js';
+// The load loop. Nothing is erased before the whole image has been checked against the layout
+// (planFlash) and read protection has been probed. Then, per touched sector:
+//   smart (default): compare first (compare.ts), erase only the sectors that need it, write only
+//     the blocks that are blank and should hold data;
+//   rewrite: erase every touched sector and write it, skipping 0xFF blocks (the plain path);
+//   fullErase: mass erase, then write skipping 0xFF blocks.
+// Verify reads back every sector that was erased or written; leave starts the firmware.
 import type {FirmwareImage} from '../firmware/image.js';
-import {eraseSector, massErase, setAddress} from './dfuse.js';
-import {planFlash, writeRuns, type FlashPlan} from './plan.js';
-import {abort, dnload, ensureIdle, getStatus, upload} from './requests.js';
-import {pollUntilIdle} from './dfuse.js';
-import {readMemory} from './upload.js';
+import {compareSectors} from './compare.js';
+import {eraseAll, eraseSectors, type EraseMode, type EraseReport} from './erase.js';
+import {leaveAddress, startFirmware} from './leave.js';
+import {planFlash, sectorTargets} from './plan.js';
+import {PhaseClock, type Progress} from './progress.js';
+import {abort, ensureIdle, upload} from './requests.js';
+import {setAddress} from './dfuse.js';
 import type {DfuTarget} from './target.js';
+import {verifySectors} from './verify.js';
+import {checkCancelled, dataWindows, sendBytes, type LoadContext, type SectorWork} from './work.js';
+import {tally, writeSectors} from './write.js';
 
-export type Phase = 'reboot' | 'wait' | 'erase' | 'write' | 'verify' | 'leave';
-
-export interface Progress {
-	phase: Phase;
-	done: number;
-	total: number;
-	/** Bytes per second in this phase so far. */
-	rate: number;
-}
+export type {Phase, Progress} from './progress.js';
+export type {EraseMode, EraseReport} from './erase.js';
+export {leaveAddress, startFirmware} from './leave.js';
 
 export interface FlashOptions {
+	/** Mass erase the whole chip first (settings are lost). */
 	fullErase?: boolean;
+	/** Erase and write every touched sector without comparing first (the plain path, --rewrite). */
+	rewrite?: boolean;
 	/** Read back and compare (default true). */
 	verify?: boolean;
 	/** Start the firmware at the end (default true). */
@@ -31,39 +35,20 @@ export interface FlashOptions {
 	onProgress?: (progress: Progress) => void;
 }
 
-export type EraseMode = 'sectors' | 'mass' | 'sectors-fallback';
-
 export interface FlashResult {
-	erase: {mode: EraseMode; sectors: number; bytes: number};
+	erase: EraseReport;
 	/** Bytes actually sent. */
 	written: number;
-	/** Bytes left out because they were 0xFF in a freshly erased sector. */
+	/** Bytes of blocks that are 0xFF throughout: never sent. */
 	skipped: number;
+	/** Bytes of blocks not sent because the flash already held them (smart flash). */
+	kept: number;
 	verified: boolean;
 	left: boolean;
-	/** H7 dfuDNBUSY recoveries (CLRSTATUS) during the run. */
+	/** Stuck-busy recoveries (H7 CLRSTATUS) whose outcome was read back and dealt with. */
 	recoveries: number;
 	durationMs: number;
 }
-
-class PhaseClock {
-	private readonly started = performance.now();
-	constructor(
-		private readonly phase: Phase,
-		readonly total: number,
-		private readonly sink?: (p: Progress) => void,
-	) {}
-	report(done: number) {
-		const seconds = (performance.now() - this.started) / 1000;
-		this.sink?.({phase: this.phase, done, total: this.total, rate: seconds > 0 ? done / seconds : 0});
-	}
-}
-
-function checkCancelled(signal?: AbortSignal) {
-	if (signal?.aborted) throw new CancelledError('Interrupted at a block boundary. The board is still in its ROM bootloader: flash again to finish.');
-}
-
-const isErased = (bytes: Uint8Array) => bytes.every((b) => b === 0xff);
 
 /**
  * Probe read protection before erasing: with RDP on, the ROM refuses to read flash (errVENDOR).
@@ -79,139 +64,52 @@ export async function checkReadProtection(target: DfuTarget, address: number): P
 export async function flashImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions = {}): Promise<FlashResult> {
 	const started = performance.now();
 	const plan = planFlash(image, target.flash);
-	let recoveries = 0;
-	const counted = async <T extends {recovered: boolean}>(p: Promise<T>) => {
-		const r = await p;
-		if (r.recovered) recoveries++;
-		return r;
-	};
+	const targets = sectorTargets(image, plan.sectors, target.transferSize);
+	const ctx: LoadContext = {target, signal: options.signal, onProgress: options.onProgress, recoveries: 0, erased: new Set()};
 
+	checkCancelled(ctx, 'compare');
 	await ensureIdle(target);
-	checkCancelled(options.signal);
+	checkCancelled(ctx, 'compare');
 	await checkReadProtection(target, image.low);
 
-	const erase = await eraseFlash(target, plan, options, counted);
-	const {written, skipped} = await writeImage(target, image, options, counted);
+	let works: SectorWork[];
+	let mode: EraseMode = 'sectors';
+	let mass: {sectors: number; bytes: number} | undefined;
+	if (options.fullErase) {
+		const erased = await eraseAll(ctx);
+		mode = erased.mode;
+		mass = erased;
+		works = targets.map((t) => ({target: t, mode: 'erase', sends: dataWindows(t)}));
+	} else if (options.rewrite) {
+		works = targets.map((t) => ({target: t, mode: 'erase', sends: dataWindows(t)}));
+	} else {
+		works = await compareSectors(ctx, targets);
+	}
+	if (!options.fullErase) await eraseSectors(ctx, works.filter((w) => w.mode === 'erase').map((w) => w.target.sector));
+
+	const written = await writeSectors(ctx, works, works.reduce((n, w) => n + sendBytes(w.sends), 0));
+
 	let verified = false;
 	if (options.verify !== false) {
-		await verifyImage(target, image, options);
+		await verifySectors(ctx, works.filter((w) => w.mode !== 'unchanged'));
 		verified = true;
 	}
 	let left = false;
 	if (options.leave !== false) {
-		await leave(target, image.low, options);
+		checkCancelled(ctx, 'leave');
+		const clock = new PhaseClock('leave', 1, options.onProgress);
+		clock.report(0);
+		await startFirmware(target, leaveAddress(target.flash, image));
+		clock.report(1);
 		left = true;
 	}
-	return {erase, written, skipped, verified, left, recoveries, durationMs: Math.round(performance.now() - started)};
-}
-
-type Counted = <T extends {recovered: boolean}>(p: Promise<T>) => Promise<T>;
-
-async function eraseFlash(target: DfuTarget, plan: FlashPlan, options: FlashOptions, counted: Counted): Promise<FlashResult['erase']> {
-	if (options.fullErase) {
-		const all = target.flash.sectors.filter((s) => s.erasable);
-		const total = all.reduce((n, s) => n + s.size, 0);
-		const clock = new PhaseClock('erase', total, options.onProgress);
-		clock.report(0);
-		try {
-			await massErase(target);
-			clock.report(total);
-			return {mode: 'mass', sectors: all.length, bytes: total};
-		} catch (error) {
-			if (error instanceof ReadProtectedError || error instanceof DeviceGoneError || error instanceof CancelledError) throw error;
-			if (!(error instanceof DfuStatusError || error instanceof TransferError)) throw error;
-			// Some clones refuse the mass erase: erase every sector instead, as dfu-util does.
-			await ensureIdle(target);
-			await eraseSectors(target, all, clock, options, counted);
-			return {mode: 'sectors-fallback', sectors: all.length, bytes: total};
-		}
-	}
-	const clock = new PhaseClock('erase', plan.eraseBytes, options.onProgress);
-	clock.report(0);
-	await eraseSectors(target, plan.sectors, clock, options, counted);
-	return {mode: 'sectors', sectors: plan.sectors.length, bytes: plan.eraseBytes};
-}
-
-async function eraseSectors(target: DfuTarget, sectors: FlashPlan['sectors'], clock: PhaseClock, options: FlashOptions, counted: Counted) {
-	let done = 0;
-	for (const sector of sectors) {
-		checkCancelled(options.signal);
-		await counted(eraseSector(target, sector.start));
-		done += sector.size;
-		clock.report(done);
-	}
-}
-
-async function writeImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions, counted: Counted) {
-	const size = target.transferSize;
-	const runs = writeRuns(image.segments);
-	const clock = new PhaseClock('write', runs.reduce((n, r) => n + r.data.length, 0), options.onProgress);
-	let done = 0;
-	let written = 0;
-	let skipped = 0;
-	clock.report(0);
-	for (const segment of runs) {
-		checkCancelled(options.signal);
-		await counted(setAddress(target, segment.address));
-		// Block N lands at pointer + (N - 2) * wTransferSize, so a skipped block needs no new address.
-		for (let offset = 0, block = 2; offset < segment.data.length; offset += size, block++) {
-			checkCancelled(options.signal);
-			const chunk = segment.data.subarray(offset, offset + size);
-			if (isErased(chunk)) {
-				skipped += chunk.length;
-			} else {
-				await dnload(target, block, chunk);
-				const outcome = await counted(pollUntilIdle(target, `Write at ${hex32(segment.address + offset)}`));
-				written += chunk.length;
-				if (outcome.recovered) {
-					// CLRSTATUS put the device back in dfuIDLE; the pointer survives, so carry on.
-				}
-			}
-			done += chunk.length;
-			clock.report(done);
-		}
-	}
-	return {written, skipped};
-}
-
-async function verifyImage(target: DfuTarget, image: FirmwareImage, options: FlashOptions) {
-	const clock = new PhaseClock('verify', image.bytes, options.onProgress);
-	let done = 0;
-	clock.report(0);
-	for (const segment of image.segments) {
-		await readMemory(
-			target,
-			segment.address,
-			segment.data.length,
-			(at, actual) => {
-				const offset = at - segment.address;
-				for (let i = 0; i < actual.length; i++) {
-					if (actual[i] !== segment.data[offset + i]) throw new VerifyError(at + i, segment.data[offset + i]!, actual[i]!);
-				}
-				done += actual.length;
-				clock.report(done);
-			},
-			{what: 'Verify', beforeBlock: () => checkCancelled(options.signal)},
-		);
-	}
-}
-
-/** Set the pointer to the vector table and send a zero-length DNLOAD: the ROM jumps to the firmware. */
-export async function startFirmware(target: DfuTarget, address: number): Promise<void> {
-	await ensureIdle(target);
-	await setAddress(target, address);
-	try {
-		await dnload(target, 0);
-		// The device resets during (or instead of answering) this GETSTATUS: that is success.
-		await getStatus(target);
-	} catch (error) {
-		if (!(error instanceof FcflashError)) throw error;
-	}
-}
-
-async function leave(target: DfuTarget, address: number, options: FlashOptions) {
-	const clock = new PhaseClock('leave', 1, options.onProgress);
-	clock.report(0);
-	await startFirmware(target, address);
-	clock.report(1);
+	const erasedBytes = [...ctx.erased].reduce((n, s) => n + s.size, 0);
+	const erase: EraseReport = {
+		mode,
+		sectors: mass ? mass.sectors : ctx.erased.size,
+		bytes: mass ? mass.bytes : erasedBytes,
+		unchanged: works.filter((w) => w.mode === 'unchanged').length,
+		blank: works.filter((w) => w.mode === 'blank').length,
+	};
+	return {erase, ...tally(works, written), verified, left, recoveries: ctx.recoveries, durationMs: Math.round(performance.now() - started)};
 }

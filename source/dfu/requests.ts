@@ -1,5 +1,5 @@
 // DFU 1.1 class requests and the status/state vocabulary (USB DFU 1.1 spec, section 6).
-import {DfuStatusError, ReadProtectedError, TransferError} from '../errors.js';
+import {DfuStatusError, NotInDfuError, ReadProtectedError, StuckBusyError, TransferError} from '../errors.js';
 import {sleep} from '../sleep.js';
 import {controlIn, controlOut, type ClassTransfer} from './transfer.js';
 
@@ -100,34 +100,60 @@ export function statusError(what: string, s: DfuStatus): Error {
 	return new DfuStatusError(`${what}: ${statusName(s.status)} (${stateName(s.state)}).`, s.status, s.state, flashFailure ? 'flash-failed' : undefined);
 }
 
+export interface IdleOptions {
+	/** How long a board found busy (dfuDNBUSY, dfuMANIFEST) may stay so before it counts as stuck. */
+	busyWaitMs?: number;
+}
+
+/** A board found busy is polled at its own interval, but never faster than this. */
+const MIN_IDLE_POLL_MS = 10;
+const DEFAULT_BUSY_WAIT_MS = 5000;
+
 /**
- * Wait in dfuIDLE from whatever state the device is in: CLRSTATUS leaves dfuERROR,
- * ABORT leaves the download/upload idle states.
+ * Bring the device to dfuIDLE from whatever state it is in: CLRSTATUS leaves dfuERROR, ABORT leaves
+ * the download/upload idle states, a busy board gets a bounded wait. A board not in DFU at all
+ * (appIDLE) and one that stays busy are typed errors. Bounded in steps and in time.
  */
-export async function ensureIdle(t: ClassTransfer): Promise<void> {
-	for (let attempt = 0; attempt < 4; attempt++) {
+export async function ensureIdle(t: ClassTransfer, options: IdleOptions = {}): Promise<void> {
+	const busyWaitMs = options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
+	const started = performance.now();
+	for (let steps = 0; steps < 8; ) {
 		const s = await getStatus(t);
 		switch (s.state) {
 			case State.dfuIDLE:
 				return;
 			case State.dfuERROR:
+				steps++;
 				await clearStatus(t);
 				break;
 			case State.dfuDNLOAD_IDLE:
 			case State.dfuUPLOAD_IDLE:
 			case State.dfuDNLOAD_SYNC:
 			case State.dfuMANIFEST_SYNC:
+				steps++;
 				await abort(t);
 				break;
 			case State.dfuDNBUSY:
-			case State.dfuMANIFEST:
-				await sleep(Math.max(s.pollTimeout, 1));
+			case State.dfuMANIFEST: {
+				const waited = performance.now() - started;
+				if (waited >= busyWaitMs) {
+					throw new StuckBusyError(
+						`The board has been busy (${stateName(s.state)}, ${statusName(s.status)}) for ${(waited / 1000).toFixed(1)} s without finishing: it is stuck. ` +
+							'Unplug it, hold BOOT while plugging it in, and flash again.',
+						s.status,
+						s.state,
+					);
+				}
+				await sleep(Math.min(Math.max(s.pollTimeout, MIN_IDLE_POLL_MS), busyWaitMs - waited));
 				break;
+			}
+			case State.appIDLE:
+			case State.appDETACH:
+				throw new NotInDfuError(`The board answers ${stateName(s.state)}: it runs its application, not its DFU bootloader.`, s.state);
 			default:
-				throw new DfuStatusError(`The device is in ${stateName(s.state)}, not in its DFU bootloader.`, s.status, s.state, 'boot-button');
+				throw new DfuStatusError(`The device is in ${stateName(s.state)}, not ready for DFU: replug it.`, s.status, s.state, 'boot-button');
 		}
 	}
 	const s = await getStatus(t);
-	if (s.state !== State.dfuIDLE) throw new DfuStatusError(`The device did not return to dfuIDLE (it is in ${stateName(s.state)}).`, s.status, s.state);
+	if (s.state !== State.dfuIDLE) throw new DfuStatusError(`The device did not return to dfuIDLE (it is in ${stateName(s.state)}, ${statusName(s.status)}).`, s.status, s.state);
 }
-

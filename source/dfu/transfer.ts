@@ -2,7 +2,7 @@
 // DeviceGoneError (the board is still in its ROM bootloader), a stall is {stalled: true}, anything
 // else is TransferError. WebUSB has no per-transfer timeout, so we race a timer.
 import {DeviceGoneError, FcflashError, TransferError} from '../errors.js';
-import type {DfuUsbDevice} from './usb-device.js';
+import type {DfuUsbDevice} from './webusb.js';
 
 export const transferTimeoutMs = 5000;
 

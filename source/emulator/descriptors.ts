@@ -36,7 +36,8 @@ export function deviceDescriptor(profile: EmulatorProfile): Uint8Array {
 	]);
 }
 
-export function configurationDescriptor(profile: EmulatorProfile): Uint8Array {
+/** `functional: false` leaves the DFU functional descriptor out (a broken clone, fault injection). */
+export function configurationDescriptor(profile: EmulatorProfile, options: {functional?: boolean} = {}): Uint8Array {
 	const body: number[] = [];
 	profile.layouts.forEach((_layout, alt) => {
 		body.push(
@@ -48,13 +49,15 @@ export function configurationDescriptor(profile: EmulatorProfile): Uint8Array {
 		);
 	});
 	// One DFU functional descriptor after the last alternate setting, where the ST ROM puts it.
-	body.push(
-		9, DESCRIPTOR_DFU_FUNCTIONAL,
-		profile.dfuAttributes,
-		...le16(DFU_DETACH_TIMEOUT),
-		...le16(profile.wTransferSize),
-		...le16(DFU_VERSION_DFUSE),
-	);
+	if (options.functional !== false) {
+		body.push(
+			9, DESCRIPTOR_DFU_FUNCTIONAL,
+			profile.dfuAttributes,
+			...le16(DFU_DETACH_TIMEOUT),
+			...le16(profile.wTransferSize),
+			...le16(DFU_VERSION_DFUSE),
+		);
+	}
 	const total = 9 + body.length;
 	return Uint8Array.from([
 		9, DESCRIPTOR_CONFIGURATION,
@@ -98,9 +101,9 @@ export function stringText(profile: EmulatorProfile, index: number, serialNumber
  * Linux sysfs `descriptors` file: the device descriptor followed by every configuration descriptor
  * in full (what libusb's linux_usbfs backend reads instead of asking the device).
  */
-export function descriptorBlob(profile: EmulatorProfile): Uint8Array {
+export function descriptorBlob(profile: EmulatorProfile, options: {functional?: boolean} = {}): Uint8Array {
 	const device = deviceDescriptor(profile);
-	const config = configurationDescriptor(profile);
+	const config = configurationDescriptor(profile, options);
 	const blob = new Uint8Array(device.length + config.length);
 	blob.set(device, 0);
 	blob.set(config, device.length);

@@ -17,6 +17,11 @@ export class AltMemory {
 	readonly layout: MemoryLayout;
 	/** One buffer per contiguous address range of the layout (option bytes may have two). */
 	readonly ranges: MemoryRange[];
+	/**
+	 * Bytes programmed where the flash was not erased (0xFF): silicon-legal on F4 (bits AND) but what
+	 * a host that never programs a word twice must never do. H7 words refuse it (errPROG).
+	 */
+	reprogrammedBytes = 0;
 
 	constructor(
 		layoutText: string,
@@ -72,7 +77,8 @@ export class AltMemory {
 
 	/** Load initial contents at the start of the first range. */
 	load(data: ArrayLike<number>): void {
-		this.ranges[0]!.bytes.set(Array.from(data).slice(0, this.ranges[0]!.bytes.length));
+		const bytes = this.ranges[0]!.bytes;
+		bytes.set(data instanceof Uint8Array ? data.subarray(0, bytes.length) : Array.from(data).slice(0, bytes.length));
 	}
 
 	/**
@@ -106,7 +112,10 @@ export class AltMemory {
 			const status = this.programWords(bytes, hit.offset, data.subarray(0, count));
 			if (status !== DfuStatus.OK) return status;
 		} else if (this.mode === 'and') {
-			for (let i = 0; i < count; i++) bytes[hit.offset + i]! &= data[i]!;
+			for (let i = 0; i < count; i++) {
+				if (bytes[hit.offset + i] !== 0xff) this.reprogrammedBytes++;
+				bytes[hit.offset + i]! &= data[i]!;
+			}
 		} else {
 			bytes.set(data.subarray(0, count), hit.offset);
 		}

@@ -1,7 +1,8 @@
 // Public API of the emulated STM32 ROM DFU bootloader.
-export type {ControlResult, ControlSetup, EmulatorOptions, EmulatorProfile, Faults, ProfileName} from './types.js';
-export {EmulatedBootloader, type BootloaderEvents, type DisconnectReason} from './bootloader.js';
-export {EmulatedUsbDevice, createEmulatedDevice, noDeviceError, type EmulatedUsbDeviceOptions, type NoDeviceError} from './usb-device.js';
+export type {ControlResult, ControlSetup, DescriptorFault, EmulatorOptions, EmulatorProfile, Faults, ProfileName, StuckBusyFault} from './types.js';
+export {EmulatedBootloader, type BootloaderEvents, type DisconnectReason, type EmulatorStats} from './bootloader.js';
+export {BusClock, dataStageMs, FULL_SPEED_BYTES_PER_MS} from './bus.js';
+export {EmulatedUsbDevice, busyError, createEmulatedDevice, noDeviceError, type EmulatedUsbDeviceOptions, type NoDeviceError} from './webusb-device.js';
 export {profiles, profileNames, isProfileName, stEraseMs} from './profiles.js';
 export {
 	configurationDescriptor,

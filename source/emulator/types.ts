@@ -51,23 +51,66 @@ export interface EmulatorProfile {
 	altData?: Record<number, number[]>;
 }
 
+/** An operation that stays in dfuDNBUSY past its end (the STM32H7 pattern), until CLRSTATUS. */
+export interface StuckBusyFault {
+	/** An address inside the operation: the written block, or the erased sector. */
+	at: number;
+	op: 'write' | 'erase';
+	/**
+	 * done: the operation completed when its busy time ended (its effect is in flash), the device just
+	 * never says so; lost: it never happened, and CLRSTATUS abandons it with an OK status; failed:
+	 * it never happened, and CLRSTATUS leaves dfuERROR with errWRITE/errERASE; partial: a write
+	 * programmed only its first half (an interrupted program), and CLRSTATUS says OK.
+	 */
+	outcome: 'done' | 'lost' | 'failed' | 'partial';
+	/** Every such operation at or above `at` sticks, not only the first one covering it. */
+	every?: boolean;
+}
+
+/** Descriptor overrides: what a broken clone or a bad bootloader might report. */
+export interface DescriptorFault {
+	/** wTransferSize in the DFU functional descriptor (also what the emulated ROM then uses). */
+	transferSize?: number;
+	/** false: no DFU functional descriptor at all. */
+	functional?: boolean;
+	/** Alternate setting 0's layout string instead of the profile's. */
+	layout?: string;
+}
+
+/** Every fault the emulated ROM can inject; all of them are decided in faults.ts. JSON-safe. */
 export interface Faults {
 	/** Stall the Nth control request (1-based, counting every request after open). */
 	stallOnRequest?: number;
+	/** The device leaves the bus instead of answering the Nth request after open. */
+	disconnectOnRequest?: number;
 	/** Disconnect once this many data bytes have been DNLOADed. */
 	disconnectAfterBytes?: number;
-	/** Flip bits in UPLOAD data at this address (one byte XOR 0x01). */
+	/** Flip bits in UPLOAD data at this address (one byte XOR 0x01), the same on every read. */
 	corruptUploadAt?: number;
+	/**
+	 * A noisy read path at this address: each affected UPLOAD flips a different bit, so two reads
+	 * never agree. `reads` bounds how many reads are affected (intermittent); omitted, all are.
+	 */
+	corruptUpload?: {at: number; reads?: number};
 	/** The write covering this address fails with errWRITE. */
 	writeErrorAt?: number;
 	/** The erase of the sector covering this address fails with errERASE. */
 	eraseErrorAt?: number;
+	/** The erase of the sector covering this address reports OK and does nothing (a lying clone): only a read-back shows it. */
+	eraseIgnoredAt?: number;
 	/** Mass erase fails (errERASE), so the host must fall back to sector erase. */
 	massEraseFails?: boolean;
-	/** H7: stay in dfuDNBUSY past the poll timeout on writes at or above this address until CLRSTATUS. */
-	stuckBusyAt?: number;
+	/** A write or erase that stays in dfuDNBUSY past its end (H7). */
+	stuckBusy?: StuckBusyFault;
 	/** Start with read protection on (RDP level 1). */
 	readProtected?: boolean;
+	/** The state the board is in whenever a host opens it: busy for ever, not in DFU, or in dfuERROR. */
+	openState?: 'dfuDNBUSY' | 'appIDLE' | 'dfuERROR';
+	/** Another program holds the interface: claiming it fails with LIBUSB_ERROR_BUSY. */
+	claimBusy?: boolean;
+	descriptor?: DescriptorFault;
+	/** Leave (zero-length DNLOAD) is stalled, answered with dfuERROR, or manifests without a reset. */
+	leave?: 'stall' | 'error' | 'no-reset';
 }
 
 export interface EmulatorOptions {

@@ -13,8 +13,8 @@ import {join} from 'node:path';
 import {FcflashError, ExitCode} from '../errors.js';
 import {sleep} from '../sleep.js';
 
-export class BoardBusyError extends FcflashError {
-	override name = 'BoardBusyError';
+export class BoardLockedError extends FcflashError {
+	override name = 'BoardLockedError';
 	constructor(readonly key: string, readonly holder?: number) {
 		super(`Board ${key} is being flashed by another fcflash-tui${holder ? ` (pid ${holder})` : ''}. Wait for it to finish, or stop it.`, ExitCode.failed, 'busy');
 	}
@@ -113,7 +113,7 @@ function breakStale(path: string, staleIno: number, tmp: string): void {
 }
 
 /**
- * Take the lock for `key`; resolves with the release function, or throws BoardBusyError when a live
+ * Take the lock for `key`; resolves with the release function, or throws BoardLockedError when a live
  * process holds it. Release removes the lock only while it is still this process's own file.
  */
 export async function acquireBoardLock(key: string, dir = lockDir()): Promise<() => void> {
@@ -139,11 +139,11 @@ export async function acquireBoardLock(key: string, dir = lockDir()): Promise<()
 				continue; // released between our link and our look
 			}
 			const holder = holderAlive(text);
-			if (holder.alive) throw new BoardBusyError(key, holder.pid);
+			if (holder.alive) throw new BoardLockedError(key, holder.pid);
 			breakStale(path, ino, tmp);
 			await sleep(attempt < 5 ? 0 : 5);
 		}
-		throw new BoardBusyError(key);
+		throw new BoardLockedError(key);
 	} finally {
 		removeQuietly(tmp);
 	}

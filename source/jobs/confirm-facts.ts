@@ -5,7 +5,7 @@ import {parseLayout} from '../dfu/layout.js';
 import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import {flashSizeText} from '../devices/chip.js';
+import {flashSizeText} from '../dfu/chip.js';
 import {formatBytes, hex32} from '../format.js';
 
 /** The plan for a board in DFU from its listed layout; throws FitError when the image does not fit. */

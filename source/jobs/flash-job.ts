@@ -142,7 +142,8 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 
 		const result = await flashBoard(run, context, request, dfu, image, setState);
 		report.dfu = report.dfu ?? dfu;
-		report.erase = {...result.erase, unchanged: 0, blank: 0};
+		report.erase = result.erase;
+		report.kept = result.kept;
 		report.written = result.written;
 		report.skipped = result.skipped;
 		report.verified = result.verified;
@@ -156,6 +157,7 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 			erase: report.erase,
 			written: result.written,
 			skipped: result.skipped,
+			kept: result.kept,
 			verified: result.verified,
 			durationMs: report.durationMs,
 			recoveries: result.recoveries,
@@ -247,6 +249,7 @@ async function flashBoard(
 ): Promise<FlashResult> {
 	const options = {
 		fullErase: request.fullErase,
+		rewrite: request.rewrite,
 		verify: request.verify,
 		signal: run.signal,
 		onProgress: (p: {phase: string; done: number; total: number; rate: number; elapsedMs?: number; expectedMs?: number}) => {

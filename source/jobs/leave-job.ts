@@ -1,6 +1,6 @@
 // The leave job: start the firmware of a board in DFU without flashing, so a cancelled or failed
 // flash does not strand the board in its bootloader. A blank flash has nothing to start: refused.
-import {startFirmware} from '../dfu/flash.js';
+import {leaveAddress, startFirmware} from '../dfu/leave.js';
 import {vectorTable} from '../dfu/read.js';
 import {ExitCode, FcflashError} from '../errors.js';
 import {hex32} from '../format.js';
@@ -28,7 +28,7 @@ async function leave(run: JobRun<LeaveReport>, context: JobContext, request: Lea
 	try {
 		await locks.take(board);
 		const address = await withTarget(context, board, async (target) => {
-			const address = Math.min(...target.flash.sectors.map((s) => s.start));
+			const address = leaveAddress(target.flash);
 			const vectors = await vectorTable(target, address);
 			if (vectors && vectors.every((b) => b === 0xff)) {
 				throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex32(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed, 'boot-button');

@@ -4,7 +4,7 @@
 // - the board name: the same MCU on another board runs, but with the wrong pins (motors, gyro):
 //   a warning on the confirmation and in the result.
 // A serial flight controller tells its target and board name over MSP; a board in DFU only its chip
-// (devices/chip.ts), from its memory layouts.
+// (dfu/chip.ts), from its memory layouts.
 import {basename} from 'node:path';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';

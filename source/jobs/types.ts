@@ -221,6 +221,8 @@ export interface FlashReport {
 	erase?: {mode: 'sectors' | 'mass' | 'sectors-fallback'; sectors: number; bytes: number; unchanged: number; blank: number};
 	written?: number;
 	skipped?: number;
+	/** Image bytes the flash already held: not sent (smart flash). */
+	kept?: number;
 	verified?: boolean;
 	/** The firmware was started (leave accepted and the board left DFU). */
 	left?: boolean;

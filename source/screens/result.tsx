@@ -42,12 +42,22 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 			facts.push({text: `Board:     ${name}`});
 			if (j.file) facts.push({text: `File:      ${basename(j.file)}`});
 			if (d?.erase) {
-				const kept = d.erase.unchanged ? `, ${d.erase.unchanged} already held the image` : '';
-				facts.push({text: `Erased:    ${d.erase.sectors} sector${d.erase.sectors === 1 ? '' : 's'}, ${formatBytes(d.erase.bytes)}${d.erase.mode === 'mass' ? ' (whole chip)' : ''}${kept}`});
+				const held = d.erase.unchanged ? `; ${d.erase.unchanged} sector${d.erase.unchanged === 1 ? '' : 's'} already held this firmware` : '';
+				const blank = d.erase.blank ? `; ${d.erase.blank} blank, written without an erase` : '';
+				facts.push(...para(`Erased:    ${d.erase.sectors} sector${d.erase.sectors === 1 ? '' : 's'}, ${formatBytes(d.erase.bytes)}${d.erase.mode === 'mass' ? ' (whole chip)' : ''}${held}${blank}`, width, undefined, '           '));
 			}
-			if (d?.written !== undefined) facts.push({text: `Written:   ${formatBytes(d.written)}${d.skipped ? ` (+${formatBytes(d.skipped)} of 0xFF skipped)` : ''}`});
+			if (d?.written !== undefined) facts.push({text: `Written:   ${formatBytes(d.written)}${d.kept ? ` (+${formatBytes(d.kept)} already there)` : ''}${d.skipped ? ` (+${formatBytes(d.skipped)} of 0xFF skipped)` : ''}`});
 			if (d) facts.push({text: `Verified:  ${d.verified ? 'yes, the flash reads back the image' : 'NO (verify was off)'}`, role: d.verified ? 'ok' : 'warn'});
-			if (d) facts.push({text: `Started:   ${d.left ? 'yes, the board runs the new firmware' : 'no'}`});
+			if (d?.recoveries) facts.push({text: `Recovered: ${d.recoveries} stuck-busy block${d.recoveries === 1 ? '' : 's'}, each read back and checked`, role: 'warn'});
+			// Only what was seen: the firmware identified over MSP after the start.
+			if (d) {
+				const fw = d.firmware;
+				const running = fw ? [fw.variant, fw.version, fw.target].filter(Boolean).join(' ') : '';
+				facts.push({
+					text: `Running:   ${!d.left ? 'no, the firmware was not started' : fw?.matchesImage ? `${running}, the flashed image` : fw ? `${running || 'unidentified'}` : 'started (no serial port seen afterwards to check)'}`,
+					role: fw?.matchesImage ? 'ok' : undefined,
+				});
+			}
 			if (d?.settings) {
 				const st = d.settings;
 				const rejected = st.rejected.length ? `, ${st.rejected.length} rejected` : '';

@@ -2,7 +2,7 @@
 // has its own serial number and USB port, may arrive after a delay, and after its firmware starts
 // either leaves the bus (firmware running, no USB serial here) or, with BOOT held, comes straight
 // back in DFU. A board pulled out (a cable fault) stays gone.
-import {describeChip} from '../../source/devices/chip.js';
+import {describeChip} from '../../source/dfu/chip.js';
 import type {Board, BoardSource, DfuBoard} from '../../source/devices/types.js';
 import {layoutSize, parseLayout} from '../../source/dfu/layout.js';
 import {EmulatedBootloader, EmulatedUsbDevice, profiles} from '../../source/emulator/index.js';

@@ -3,7 +3,7 @@
 import type {Board, BoardSource, DfuBoard} from '../../source/devices/types.js';
 import {EmulatedBootloader, EmulatedUsbDevice, profiles, type DisconnectReason} from '../../source/emulator/index.js';
 import type {EmulatorOptions, ProfileName} from '../../source/emulator/types.js';
-import {describeChip} from '../../source/devices/chip.js';
+import {describeChip} from '../../source/dfu/chip.js';
 import {layoutSize, parseLayout} from '../../source/dfu/layout.js';
 import type {Job, JobEvent, JobListener, JobResult, Question, Reply} from '../../source/jobs/types.js';
 

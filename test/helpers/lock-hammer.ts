@@ -2,7 +2,7 @@
 // recording inside each hold whether anyone else held it too (an exclusive marker file).
 import {closeSync, openSync, unlinkSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {acquireBoardLock, BoardBusyError} from '../../source/jobs/board-lock.js';
+import {acquireBoardLock, BoardLockedError} from '../../source/jobs/board-lock.js';
 
 const [dir, key, roundsText, out] = process.argv.slice(2);
 const rounds = Number(roundsText);
@@ -14,7 +14,7 @@ for (let i = 0; i < rounds; i++) {
 	try {
 		release = await acquireBoardLock(key!, dir!);
 	} catch (error) {
-		if (!(error instanceof BoardBusyError)) throw error;
+		if (!(error instanceof BoardLockedError)) throw error;
 		busy++;
 		continue;
 	}

@@ -137,7 +137,7 @@ async function answers(link: Link): Promise<boolean> {
 }
 
 /** The firmware processes running in a state folder (their working directory). */
-function firmwareIn(state: string): number[] {
+export function firmwareIn(state: string): number[] {
 	const pids: number[] = [];
 	for (const name of readdirSync('/proc')) {
 		if (!/^\d+$/.test(name)) continue;

@@ -13,6 +13,8 @@
 //   'A' interface u16, alternate u16 (USBDEVFS_SETINTERFACE: a standard SET_INTERFACE request,
 //        which is what reaches setAlternate(), counted like any other request) -> reply byte
 //   'G' configuration u16 (USBDEVFS_SETCONFIGURATION: a standard SET_CONFIGURATION) -> reply byte
+//   'K' interface u16: a host claims the interface (USBDEVFS_CLAIMINTERFACE) -> 0, or 1 when another
+//        program holds it (the claimBusy fault: the shim should then fail the ioctl with EBUSY)
 //   'O'  a host opened the device node (beginSession) -> 0
 //   'U'  unplugged (disconnect('unplug')) -> 0
 //   'N'  plugged in again (reset(): fresh DFU state, same flash) -> 0
@@ -23,6 +25,11 @@
 // ('leave', 'unprotect', 'fault') follows as a length-prefixed string before any IN data.
 // EOF on stdin, SIGTERM and SIGINT also save the flash and exit.
 //
+// With a time scale above 0 every control reply is held back for its data stage at USB full speed
+// (source/emulator/bus.ts), so reading the flash back costs what it costs on a board.
+// FCFLASH_EMULATOR_STATS=FILE: at exit, write the emulator's counters (requests, data DNLOADs,
+// erases, uploads, device time...) to FILE as JSON, for the benchmark.
+//
 // Usage: node emulator-server.js --serve [--profile stm32f405] [--time-scale S] [--flash-in F]
 //        [--flash-out F] [--faults JSON] [--serial S]
 //
@@ -32,7 +39,7 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {EmulatedBootloader, type DisconnectReason} from '../../source/emulator/bootloader.js';
-import {descriptorBlob} from '../../source/emulator/descriptors.js';
+import {BusClock} from '../../source/emulator/bus.js';
 import {isProfileName, profileNames, profiles} from '../../source/emulator/profiles.js';
 import type {ControlResult, ControlSetup, EmulatorOptions, Faults} from '../../source/emulator/types.js';
 
@@ -107,7 +114,20 @@ bootloader.on('reset-to-app', (address) => {
 	process.stderr.write(`emulator-server: left DFU, application at 0x${address.toString(16).padStart(8, '0')}\n`);
 });
 
+const bus = new BusClock(bootloader.timeScale);
+
+function saveStats(): void {
+	const path = process.env.FCFLASH_EMULATOR_STATS;
+	if (!path) return;
+	try {
+		writeFileSync(path, JSON.stringify(bootloader.stats));
+	} catch (error) {
+		process.stderr.write(`emulator-server: cannot write stats to ${path}: ${(error as Error).message}\n`);
+	}
+}
+
 function saveFlash(): boolean {
+	saveStats();
 	const out = values['flash-out'];
 	if (!out) return true;
 	try {
@@ -135,7 +155,7 @@ function frame(body: Uint8Array): void {
 	process.stdout.write(out);
 }
 
-function runControl(setup: ControlSetup, data?: Uint8Array): void {
+async function runControl(setup: ControlSetup, data?: Uint8Array): Promise<void> {
 	vanished = undefined;
 	let result: ControlResult;
 	try {
@@ -155,10 +175,11 @@ function runControl(setup: ControlSetup, data?: Uint8Array): void {
 		offset += reason.length;
 	}
 	reply.set(payload, offset);
+	await bus.charge(payload.length + (data?.length ?? 0));
 	frame(reply);
 }
 
-function handle(body: Buffer): void {
+async function handle(body: Buffer): Promise<void> {
 	const op = String.fromCharCode(body[0] ?? 0);
 	switch (op) {
 		case 'I':
@@ -173,7 +194,7 @@ function handle(body: Buffer): void {
 						manufacturer: profile.manufacturer,
 						product: profile.product,
 						serialNumber: bootloader.serialNumber,
-						descriptors: Buffer.from(descriptorBlob(profile)).toString('hex'),
+						descriptors: Buffer.from(bootloader.descriptorBlob()).toString('hex'),
 					}),
 				),
 			);
@@ -186,14 +207,17 @@ function handle(body: Buffer): void {
 				index: body.readUInt16LE(5),
 				length: body.readUInt16LE(7),
 			};
-			runControl(setup, (setup.requestType & 0x80) === 0 ? body.subarray(9) : undefined);
+			await runControl(setup, (setup.requestType & 0x80) === 0 ? body.subarray(9) : undefined);
 			return;
 		}
 		case 'A':
-			runControl({requestType: 0x01, request: 11, value: body.readUInt16LE(3), index: body.readUInt16LE(1), length: 0});
+			await runControl({requestType: 0x01, request: 11, value: body.readUInt16LE(3), index: body.readUInt16LE(1), length: 0});
 			return;
 		case 'G':
-			runControl({requestType: 0x00, request: 9, value: body.readUInt16LE(1), index: 0, length: 0});
+			await runControl({requestType: 0x00, request: 9, value: body.readUInt16LE(1), index: 0, length: 0});
+			return;
+		case 'K':
+			frame(Uint8Array.of(bootloader.claimBusy ? 1 : 0));
 			return;
 		case 'O':
 			bootloader.beginSession();
@@ -223,16 +247,18 @@ function handle(body: Buffer): void {
 }
 
 let pending: Buffer = Buffer.alloc(0);
+/** Requests are answered one at a time, in order, even when a reply waits for the bus. */
+let queue: Promise<void> = Promise.resolve();
 process.stdin.on('data', (chunk: Buffer) => {
 	pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
 	while (pending.length >= 4) {
 		const length = pending.readUInt32LE(0);
 		if (pending.length < 4 + length) break;
-		const body = pending.subarray(4, 4 + length);
+		const body = Buffer.from(pending.subarray(4, 4 + length));
 		pending = pending.subarray(4 + length);
-		handle(body);
+		queue = queue.then(() => handle(body));
 	}
 });
-process.stdin.on('end', shutdown);
+process.stdin.on('end', () => void queue.then(shutdown));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -1,9 +1,11 @@
 // WebUSB-shaped wrapper around the emulated bootloader, interchangeable with node-usb's
-// WebUSBDevice for the engine: same version decoding, same 'stall' results, and the same
-// LIBUSB_ERROR_NO_DEVICE failure once the board has gone.
+// WebUSBDevice for the engine: same version decoding, same 'stall' results, the same
+// LIBUSB_ERROR_NO_DEVICE failure once the board has gone, LIBUSB_ERROR_BUSY when another program
+// holds the interface (claimBusy), and the full-speed bus time of every data stage (bus.ts).
 import {setImmediate as immediate, setTimeout as sleep} from 'node:timers/promises';
-import type {DfuUsbDevice} from '../dfu/usb-device.js';
+import type {DfuUsbDevice} from '../dfu/webusb.js';
 import {EmulatedBootloader} from './bootloader.js';
+import {BusClock} from './bus.js';
 import {profiles} from './profiles.js';
 import {RequestType} from './protocol.js';
 import type {ControlResult, EmulatorOptions, ProfileName} from './types.js';
@@ -21,6 +23,11 @@ export type NoDeviceError = Error & {errno: -4; code: 'LIBUSB_ERROR_NO_DEVICE'};
 /** What node-usb throws for a device that has left the bus. */
 export function noDeviceError(): NoDeviceError {
 	return Object.assign(new Error('LIBUSB_ERROR_NO_DEVICE'), {errno: -4 as const, code: 'LIBUSB_ERROR_NO_DEVICE' as const});
+}
+
+/** What node-usb's WebUSB layer throws when libusb cannot claim an interface another program holds. */
+export function busyError(): Error & {code: 'LIBUSB_ERROR_BUSY'} {
+	return Object.assign(new Error('claimInterface error: LIBUSB_ERROR_BUSY'), {code: 'LIBUSB_ERROR_BUSY' as const});
 }
 
 /** node-usb's decodeVersion: the BCD digits read as decimal, so 0x2200 is 22.0.0. */
@@ -56,6 +63,7 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 
 	private isOpen = false;
 	private claimed = false;
+	private readonly bus: BusClock;
 
 	constructor(bootloader: EmulatedBootloader, options: EmulatedUsbDeviceOptions = {}) {
 		this.bootloader = bootloader;
@@ -70,6 +78,7 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 		this.productName = profile.product;
 		this.manufacturerName = profile.manufacturer;
 		this.latencyMs = options.latencyMs ?? 0;
+		this.bus = new BusClock(bootloader.timeScale);
 		// A board that resets comes back closed, like a fresh device object after replug.
 		bootloader.on('disconnect', () => {
 			this.isOpen = false;
@@ -137,6 +146,7 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 		await this.transfer();
 		this.checkUsable('claimInterface');
 		if (interfaceNumber !== 0) throw new Error('claimInterface error: interface not found');
+		if (this.bootloader.claimBusy) throw busyError();
 		this.claimed = true;
 	}
 
@@ -161,16 +171,19 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 		if (result.status === 'stall') throw new Error(`${what} error: LIBUSB_ERROR_PIPE`);
 	}
 
+	// wValue is 16 bits in the setup packet: a host that passes a larger block number gets it cut,
+	// as libusb_fill_control_setup does.
 	async controlTransferIn(setup: USBControlTransferParameters, length: number): Promise<USBInTransferResult> {
 		await this.transfer();
 		this.checkUsable('controlTransferIn');
 		const result = this.bootloader.control(
-			{requestType: bmRequestType(setup, RequestType.IN), request: setup.request, value: setup.value, index: setup.index, length},
+			{requestType: bmRequestType(setup, RequestType.IN), request: setup.request, value: setup.value & 0xffff, index: setup.index, length},
 		);
 		if (result.status === 'disconnected') throw noDeviceError();
 		if (result.status === 'stall') return {status: 'stall'};
 		// A fresh buffer per transfer, as node-usb hands out.
 		const bytes = new Uint8Array(result.data ?? new Uint8Array(0));
+		await this.bus.charge(bytes.length);
 		return {status: 'ok', data: new DataView(bytes.buffer)};
 	}
 
@@ -183,9 +196,10 @@ export class EmulatedUsbDevice implements DfuUsbDevice {
 				? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 				: new Uint8Array(data as ArrayBuffer);
 		const result = this.bootloader.control(
-			{requestType: bmRequestType(setup, 0), request: setup.request, value: setup.value, index: setup.index, length: bytes.length},
+			{requestType: bmRequestType(setup, 0), request: setup.request, value: setup.value & 0xffff, index: setup.index, length: bytes.length},
 			bytes,
 		);
+		await this.bus.charge(bytes.length);
 		if (result.status === 'disconnected') throw noDeviceError();
 		if (result.status === 'stall') return {status: 'stall', bytesWritten: 0};
 		return {status: 'ok', bytesWritten: bytes.length};
