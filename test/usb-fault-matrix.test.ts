@@ -25,14 +25,7 @@ const subset: Array<[string, Array<{mode: Mode; verify: boolean}>, string?]> = [
 	['appIDLE at open', [{mode: 'smart', verify: true}]],
 	['transfer size 0', [{mode: 'smart', verify: true}]],
 	['read protected', [{mode: 'smart', verify: true}]],
-	[
-		'claim busy',
-		[{mode: 'smart', verify: true}],
-		// todo(harness): the umockdev shim answers USBDEVFS_CLAIMINTERFACE with success whatever the
-		// emulator says; it must ask the server (op 'K', emulator-server.ts) and fail the ioctl with
-		// EBUSY when the answer is 1. The engine side is covered in-process.
-		'the umockdev harness does not fail CLAIMINTERFACE with EBUSY yet (emulator-server op K)',
-	],
+	['claim busy', [{mode: 'smart', verify: true}]],
 	['intermittent corrupt read', [{mode: 'smart', verify: true}]],
 	['erase error', [{mode: 'rewrite', verify: false}]],
 	['mass erase refused (fallback)', [{mode: 'full-erase', verify: true}]],

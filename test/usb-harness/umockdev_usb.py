@@ -519,8 +519,17 @@ class UsbfsNode:
                 value = 0
             status, _ = self._emulate(server.set_configuration, value)
             return self._status_result(client, status)
-        if nr in (NR_CLAIMINTERFACE, NR_RELEASEINTERFACE, NR_RESETEP,
-                  NR_CLEAR_HALT, NR_DISCONNECT_CLAIM, NR_CLAIM_PORT, NR_RELEASE_PORT,
+        if nr in (NR_CLAIMINTERFACE, NR_DISCONNECT_CLAIM):
+            # Another program may hold the interface (the claimBusy fault): the kernel says EBUSY.
+            # libusb claims with DISCONNECT_CLAIM when it may detach a kernel driver; both structs
+            # start with the interface number.
+            try:
+                held = server.request(b'K' + client.read_mem(argp, 4)[:2])[0]
+            except EmulatorGone:
+                return client.complete(-1, errno.ENODEV)
+            return client.complete(-1, errno.EBUSY) if held else client.complete(0)
+        if nr in (NR_RELEASEINTERFACE, NR_RESETEP,
+                  NR_CLEAR_HALT, NR_CLAIM_PORT, NR_RELEASE_PORT,
                   NR_DROP_PRIVILEGES, NR_FORBID_SUSPEND, NR_ALLOW_SUSPEND, NR_WAIT_FOR_RESUME,
                   NR_CONNECT):
             return client.complete(0)
