@@ -6,6 +6,7 @@ import {existsSync} from 'node:fs';
 import {errorText, ExitCode, FcflashError, PermissionError, type ExitCodeValue} from '../errors.js';
 import type {HintId} from '../hints.js';
 import type {MspTransport} from './msp.js';
+import {CloseSignal} from './close-signal.js';
 import {loadSerialport} from './serial-ports.js';
 
 export const DEFAULT_BAUD = 115200;
@@ -83,9 +84,8 @@ const NODE_CHECK_MS = 200;
  * reaches its poller, no 'close' comes, and the loop would spin until the port is closed.
  */
 export class SerialLink implements Link {
-	private closedFlag = false;
+	private readonly gone = new CloseSignal();
 	private closing?: Promise<void>;
-	private readonly closeWaiters = new Set<() => void>();
 	private readonly nodeCheck?: NodeJS.Timeout;
 	lastError?: Error;
 
@@ -104,13 +104,11 @@ export class SerialLink implements Link {
 
 	private markClosed() {
 		clearInterval(this.nodeCheck);
-		this.closedFlag = true;
-		for (const w of this.closeWaiters) w();
-		this.closeWaiters.clear();
+		this.gone.fire();
 	}
 
 	get closed() {
-		return this.closedFlag || !this.port.isOpen;
+		return this.gone.isSet || !this.port.isOpen;
 	}
 
 	write(data: Uint8Array): Promise<void> {
@@ -130,18 +128,7 @@ export class SerialLink implements Link {
 
 	/** Resolves true when the other end went away (the FC rebooted) within `ms`. */
 	waitClosed(ms: number): Promise<boolean> {
-		if (this.closed) return Promise.resolve(true);
-		return new Promise((resolve) => {
-			const done = () => {
-				clearTimeout(timer);
-				resolve(true);
-			};
-			const timer = setTimeout(() => {
-				this.closeWaiters.delete(done);
-				resolve(this.closed);
-			}, ms);
-			this.closeWaiters.add(done);
-		});
+		return this.gone.wait(ms, () => this.closed);
 	}
 
 	close(): Promise<void> {

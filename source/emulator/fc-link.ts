@@ -3,6 +3,7 @@
 // host's bytes reach the firmware on a later tick (a write resolves before any answer), and the
 // firmware batches what it prints per tick, as a USB VCP sends packets, optionally cut into small
 // chunks so that tests meet answers split anywhere.
+import {CloseSignal} from '../devices/close-signal.js';
 import type {Link} from '../devices/serial-link.js';
 
 export interface FirmwarePort {
@@ -12,8 +13,7 @@ export interface FirmwarePort {
 
 export class EmulatedLink implements Link {
 	private readonly listeners = new Set<(chunk: Buffer) => void>();
-	private readonly closeWaiters = new Set<() => void>();
-	private isClosed = false;
+	private readonly gone = new CloseSignal();
 	/** Set when the host let go (close()); the firmware side stops delivering. */
 	onHostClose?: () => void;
 
@@ -23,14 +23,14 @@ export class EmulatedLink implements Link {
 	) {}
 
 	get closed(): boolean {
-		return this.isClosed;
+		return this.gone.isSet;
 	}
 
 	write(data: Uint8Array): Promise<void> {
-		if (this.isClosed) return Promise.reject(Object.assign(new Error(`${this.path} is closed`), {code: 'EIO'}));
+		if (this.gone.isSet) return Promise.reject(Object.assign(new Error(`${this.path} is closed`), {code: 'EIO'}));
 		const bytes = Buffer.from(data);
 		setImmediate(() => {
-			if (!this.isClosed) this.firmware.onHostBytes(bytes);
+			if (!this.gone.isSet) this.firmware.onHostBytes(bytes);
 		});
 		return Promise.resolve();
 	}
@@ -41,22 +41,11 @@ export class EmulatedLink implements Link {
 	}
 
 	waitClosed(ms: number): Promise<boolean> {
-		if (this.isClosed) return Promise.resolve(true);
-		return new Promise((resolve) => {
-			const done = () => {
-				clearTimeout(timer);
-				resolve(true);
-			};
-			const timer = setTimeout(() => {
-				this.closeWaiters.delete(done);
-				resolve(this.isClosed);
-			}, ms);
-			this.closeWaiters.add(done);
-		});
+		return this.gone.wait(ms);
 	}
 
 	async close(): Promise<void> {
-		if (this.isClosed) return;
+		if (this.gone.isSet) return;
 		this.hangUp();
 		this.onHostClose?.();
 	}
@@ -65,7 +54,7 @@ export class EmulatedLink implements Link {
 
 	/** The firmware's bytes reach the host now (the firmware decides when: it batches per tick). */
 	deliver(bytes: Buffer, maxChunk = 0) {
-		for (let at = 0; at < bytes.length && !this.isClosed; at += maxChunk || bytes.length) {
+		for (let at = 0; at < bytes.length && !this.gone.isSet; at += maxChunk || bytes.length) {
 			const chunk = bytes.subarray(at, maxChunk ? at + maxChunk : bytes.length);
 			for (const l of [...this.listeners]) l(chunk);
 		}
@@ -73,9 +62,6 @@ export class EmulatedLink implements Link {
 
 	/** The device went away (reboot, unplug): the port is gone, as a VCP vanishes. */
 	hangUp() {
-		if (this.isClosed) return;
-		this.isClosed = true;
-		for (const w of this.closeWaiters) w();
-		this.closeWaiters.clear();
+		this.gone.fire();
 	}
 }

@@ -2,11 +2,10 @@
 // has its own serial number and USB port, may arrive after a delay, and after its firmware starts
 // either leaves the bus (firmware running, no USB serial here) or, with BOOT held, comes straight
 // back in DFU. A board pulled out (a cable fault) stays gone.
-import {describeChip} from '../../source/dfu/chip.js';
 import type {Board, BoardSource, DfuBoard} from '../../source/devices/types.js';
-import {layoutSize, parseLayout} from '../../source/dfu/layout.js';
 import {EmulatedBootloader, EmulatedUsbDevice, profiles} from '../../source/emulator/index.js';
 import type {Faults, ProfileName} from '../../source/emulator/types.js';
+import {dfuBoardOf} from './job-driver.js';
 
 export interface BenchBoard {
 	profile: ProfileName;
@@ -35,22 +34,7 @@ export class BenchSource implements BoardSource {
 		boards.forEach((spec, i) => {
 			const p = profiles[spec.profile];
 			const core = new EmulatedBootloader(p, {timeScale: spec.timeScale ?? 0, faults: spec.faults, serialNumber: spec.serialNumber ?? `BENCH${String(i + 1).padStart(4, '0')}`});
-			const chip = describeChip(p.vendorId, p.layouts);
-			const board: DfuBoard = {
-				kind: 'dfu',
-				id: core.serialNumber,
-				vendorId: p.vendorId,
-				productId: p.productId,
-				name: p.product,
-				serialNumber: core.serialNumber,
-				usbPath: spec.usbPath ?? `1-${i + 1}`,
-				chip: chip.text,
-				...(chip.family ? {chipFamily: chip.family} : {}),
-				...(chip.parts ? {chipParts: chip.parts} : {}),
-				flashSize: layoutSize(parseLayout(p.layouts[0]!)),
-				layout: p.layouts[0],
-				layouts: [...p.layouts],
-			};
+			const board = dfuBoardOf(core, spec.usbPath ?? `1-${i + 1}`);
 			const slot: Slot = {core, board, present: !spec.arriveAfterMs};
 			core.on('disconnect', (reason) => {
 				slot.present = false;

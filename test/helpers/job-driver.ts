@@ -43,6 +43,27 @@ export async function drive<Data>(start: (listener: JobListener) => Job<Data>, a
 export const phasesOf = (events: JobEvent[]) =>
 	events.reduce<string[]>((out, e) => (e.type === 'progress' && out.at(-1) !== e.phase ? [...out, e.phase] : out), []);
 
+/** The board a listing shows for an emulated ROM bootloader: ids, USB path, chip facts from its layouts. */
+export function dfuBoardOf(core: EmulatedBootloader, usbPath: string): DfuBoard {
+	const p = core.profile;
+	const chip = describeChip(p.vendorId, p.layouts);
+	return {
+		kind: 'dfu',
+		id: core.serialNumber,
+		vendorId: p.vendorId,
+		productId: p.productId,
+		name: p.product,
+		serialNumber: core.serialNumber,
+		usbPath,
+		chip: chip.text,
+		...(chip.family ? {chipFamily: chip.family} : {}),
+		...(chip.parts ? {chipParts: chip.parts} : {}),
+		flashSize: layoutSize(parseLayout(p.layouts[0]!)),
+		layout: p.layouts[0],
+		layouts: [...p.layouts],
+	};
+}
+
 /**
  * One emulated board in DFU behind a BoardSource, as real hardware would show it: a USB path (so it
  * is locked like a real board), chip facts from its layouts, and back in DFU after an unprotect or
@@ -54,23 +75,7 @@ export class OneBoardSource implements BoardSource {
 	readonly board: DfuBoard;
 	constructor(profile: ProfileName = 'stm32f405', options: EmulatorOptions & {usbPath?: string; resetAfterMs?: number} = {}) {
 		this.core = new EmulatedBootloader(profiles[profile], {timeScale: 0, ...options});
-		const p = profiles[profile];
-		const chip = describeChip(p.vendorId, p.layouts);
-		this.board = {
-			kind: 'dfu',
-			id: this.core.serialNumber,
-			vendorId: p.vendorId,
-			productId: p.productId,
-			name: p.product,
-			serialNumber: this.core.serialNumber,
-			usbPath: options.usbPath ?? `9-${Math.floor(Math.random() * 1e6)}`,
-			chip: chip.text,
-			...(chip.family ? {chipFamily: chip.family} : {}),
-			...(chip.parts ? {chipParts: chip.parts} : {}),
-			flashSize: layoutSize(parseLayout(p.layouts[0]!)),
-			layout: p.layouts[0],
-			layouts: [...p.layouts],
-		};
+		this.board = dfuBoardOf(this.core, options.usbPath ?? `9-${Math.floor(Math.random() * 1e6)}`);
 		this.core.on('disconnect', (reason) => {
 			this.reasons.push(reason);
 			if (reason === 'unprotect' || reason === 'fault') setTimeout(() => this.core.reset(), options.resetAfterMs ?? 30);
