@@ -19,8 +19,13 @@ import {hasTool} from './helpers/tools.js';
 const hasSocat = hasTool('socat');
 const pty = {skip: hasSocat ? false : 'socat is not installed (apt-get install socat)', timeout: 20_000};
 
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
-	Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref())]);
+// The timer is kept referenced so a promise that never settles fails with its name instead of
+// the runner cancelling the file once the event loop runs dry.
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+	return Promise.race([p, late]).finally(() => clearTimeout(timer));
+};
 
 test('identify() over a PTY returns Betaflight 4.5.1 and the board', pty, async () => {
 	const fc = await FakeFc.start({

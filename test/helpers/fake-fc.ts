@@ -292,7 +292,15 @@ export class FakeFc {
 	private async shutdown() {
 		const port = this.port;
 		this.port = undefined;
-		if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
+		// serialport may never confirm closing a PTY whose other side already went away (the
+		// host closed it after sending 'R'); a real FC does not wait either.
+		if (port?.isOpen) await new Promise<void>((r) => {
+			const timer = setTimeout(r, 500);
+			port.close(() => {
+				clearTimeout(timer);
+				r();
+			});
+		});
 		const socat = this.socat;
 		this.socat = undefined;
 		if (socat && socat.exitCode === null && socat.signalCode === null) {
