@@ -178,9 +178,9 @@ test('stop: the question closes when the flash ends while it is open; y afterwar
 	w.type('y');
 	w.job({type: 'progress', phase: 'write', done: 10, total: 100, rate: 0});
 	w.type('q');
-	assert.equal(w.state().quitAsk, true);
+	assert.equal(w.state().ask, 'quit');
 	w.job({type: 'result', result: result()});
-	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.state().ask, undefined);
 	assert.equal(w.state().view.screen, 'result');
 	w.type('y');
 	assert.deepEqual(w.exits, []);
@@ -192,7 +192,7 @@ test('stop: q then y stops the job; its result screen is shown, then the app qui
 	w.type('y');
 	w.job({type: 'progress', phase: 'erase', done: 0, total: 100, rate: 0});
 	w.type('q' + 'n');
-	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.state().ask, undefined);
 	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
 	w.type(keys.ctrlC + 'y');
 	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1);

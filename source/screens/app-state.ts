@@ -75,8 +75,8 @@ export interface AppState {
 	seq: number;
 	/** The .bin reload the options screen waits for. */
 	reloadSeq?: number;
-	/** "Stop it and quit?" is open. */
-	quitAsk: boolean;
+	/** A stop question is open: "Stop it and quit?" (quit), or "Stop it?" and stay (stop). */
+	ask?: 'quit' | 'stop';
 	/** The user stopped the job to quit: quit with 130 once it has ended. */
 	quitting: boolean;
 	/** Keys typed while the current screen waits for an answer. */
@@ -117,7 +117,6 @@ export function initialApp(settings: TuiSettings, size: TerminalSize, available:
 		devices: initialDeviceList(),
 		options: initialOptions(settings),
 		seq: 0,
-		quitAsk: false,
 		quitting: false,
 		queue: [],
 	};
@@ -208,19 +207,19 @@ function onKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 }
 
 function exit(s: AppState, code: number): Step<AppState> {
-	return {state: {...s, exitCode: code, quitAsk: false, queue: []}, commands: [{type: 'exit', code}]};
+	return {state: {...s, exitCode: code, ask: undefined, queue: []}, commands: [{type: 'exit', code}]};
 }
 
 function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 	const running = jobRunning(s.job) ? s.job : undefined;
-	const stop = (job: JobView): Step<AppState> => ({state: {...s, quitAsk: false, quitting: true, job: {...job, stopping: true}}, commands: [{type: 'stop-job', seq: job.seq}]});
-	if (s.quitAsk) {
+	const stop = (job: JobView): Step<AppState> => ({state: {...s, ask: undefined, quitting: true, job: {...job, stopping: true}}, commands: [{type: 'stop-job', seq: job.seq}]});
+	if (s.ask) {
 		if (isChar(k, 'y', 'Y') || isCtrlC(k)) return running ? stop(running) : exit(s, 0);
-		if (isChar(k, 'n', 'N') || k.name === 'escape' || k.name === 'return') return {state: {...s, quitAsk: false}};
+		if (isChar(k, 'n', 'N') || k.name === 'escape' || k.name === 'return') return {state: {...s, ask: undefined}};
 		return {state: s};
 	}
 	if (isCtrlC(k) || (isChar(k, 'q') && !takesText(s))) {
-		if (running?.confirmed) return {state: {...s, quitAsk: !s.quitting}};
+		if (running?.confirmed) return {state: {...s, ask: s.quitting ? undefined : 'quit'}};
 		return running ? stop(running) : exit(s, 0);
 	}
 	if (isChar(k, '?') && !takesText(s) && s.view.screen !== 'hints') {
@@ -380,7 +379,7 @@ function onEvent(s: AppState, a: Exclude<AppAction, {type: 'key'}>): Step<AppSta
 		case 'job':
 			return onJobEvent(s, a.seq, a.event);
 		case 'signal': {
-			if (jobRunning(s.job)) return {state: {...s, quitAsk: false, quitting: true, job: {...s.job, stopping: true}}, commands: [{type: 'stop-job', seq: s.job.seq}]};
+			if (jobRunning(s.job)) return {state: {...s, ask: undefined, quitting: true, job: {...s.job, stopping: true}}, commands: [{type: 'stop-job', seq: s.job.seq}]};
 			return exit(s, 130);
 		}
 	}
@@ -399,7 +398,7 @@ function onJobEvent(s: AppState, seq: number, e: JobEvent): Step<AppState> {
 		return {state: show(next, job.confirmed ? {screen: 'progress'} : (optionsView(next) ?? {screen: 'devices'}))};
 	}
 	if (e.type === 'result') {
-		next = {...next, quitAsk: false, options: {...next.options, busy: undefined}};
+		next = {...next, ask: undefined, options: {...next.options, busy: undefined}};
 		if (s.quitting) {
 			// Quit on the result screen: 130 when a flash (or another job) was stopped once under way.
 			const code = s.job.confirmed ? 130 : 0;

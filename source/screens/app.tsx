@@ -62,7 +62,7 @@ export function AppView({state, theme}: {state: AppState; theme: Theme}) {
 	return (
 		<ThemeContext.Provider value={theme}>
 			<SizeContext.Provider value={state.size}>
-				<PromptContext.Provider value={state.quitAsk ? quitPrompt(state) : undefined}>
+				<PromptContext.Provider value={state.ask ? quitPrompt(state) : undefined}>
 					<CurrentScreen state={state} />
 				</PromptContext.Provider>
 			</SizeContext.Provider>
