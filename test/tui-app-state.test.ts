@@ -286,3 +286,37 @@ test('job binding: progress at most every 100 ms; a silent phase is passed on ag
 	await new Promise((r) => setTimeout(r, 1100));
 	assert.equal(sent.length, n, 'nothing after the result');
 });
+
+test('no CLI flags: every hint the TUI shows and every text on its screens names keys, not flags', async () => {
+	const {readFileSync, readdirSync} = await import('node:fs');
+	const {join} = await import('node:path');
+	const {knownFlagNames} = await import('../source/cli/flags.js');
+	const {hints, tuiHint} = await import('../source/hints.js');
+	const flags = [...knownFlagNames()].filter((f) => f.length > 1 && /^[a-z-]+$/.test(f));
+	const named = (text: string) => flags.filter((f) => new RegExp(`(^|[^\\w-])--${f}(?![\\w-])`).test(text));
+	for (const id of Object.keys(hints) as (keyof typeof hints)[]) assert.deepEqual(named(tuiHint(id).text), [], `hint ${id}: ${tuiHint(id).text}`);
+	// The screens' own strings (comments left out).
+	const dir = join(process.cwd(), 'source', 'screens');
+	for (const file of readdirSync(dir)) {
+		const code = readFileSync(join(dir, file), 'utf8')
+			.split('\n')
+			.filter((l) => !/^\s*(\/\/|\/?\*)/.test(l))
+			.join('\n');
+		const strings = [...code.matchAll(/'([^'\n]*)'|`([^`]*)`|"([^"\n]*)"/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+		for (const s of strings) assert.deepEqual(named(s), [], `${file}: ${s}`);
+	}
+});
+
+test('force: another board\'s settings, like a wrong-target image, go ahead only on the typed word; q and ? are letters there', () => {
+	const w = world({available: {'settings-backup': true}});
+	w.type(keys.down + 'b');
+	w.job({type: 'question', question: {id: 3, kind: 'restore-other-board', backupMcuId: 'AAA', boardMcuId: 'BBB'}});
+	assert.equal(w.state().view.screen, 'question');
+	w.type('y');
+	assert.equal(w.log.filter((c) => c.type === 'answer').length, 0, 'y alone does nothing');
+	w.type('q?');
+	assert.equal(w.state().ask, undefined, 'q is typed, not quit');
+	assert.equal(w.state().view.screen, 'question', '? is typed, not the hints');
+	w.type(keys.backspace + keys.backspace + keys.backspace + 'force' + keys.enter);
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['force']);
+});

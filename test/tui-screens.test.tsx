@@ -207,3 +207,24 @@ test('too small: below 60x20 the app says so', () => {
 	const f = frame(sized(w, {columns: 50, rows: 14}));
 	assert.match(f, /needs at least\s+60x20/);
 });
+
+test('no CLI flags on the screens: the hints and the result say what to press, not which flag to pass', () => {
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({mismatch: 'Built for MATEKF405.'}), requires: 'force'}});
+	w.type(keys.esc);
+	w.job({type: 'result', result: result({ok: false, exitCode: 2, error: {code: 2, message: 'Built for MATEKF405. Nothing was written. Type force to flash it anyway.', hint: null, hintId: 'target-mismatch'}})});
+	let f = fits(w.state(), 'options with the refusal');
+	assert.match(f, /Firmware target differs/);
+	w.type('?');
+	f = frame(w.state());
+	assert.match(f, /type force and press Enter/);
+	assert.doesNotMatch(f, /--force/);
+	const p = world();
+	p.type(keys.enter + keys.enter + keys.enter + 'y');
+	p.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts(), requires: 'yes'}});
+	p.job({type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'untouched'}, error: {code: 1, message: 'The chip is read-protected.', hint: null, hintId: 'read-protect'}})});
+	f = frame(sized(p, {columns: 80, rows: 30}));
+	assert.match(f, /Read protection/);
+	assert.doesNotMatch(f, /--unprotect/);
+});

@@ -41,7 +41,7 @@ import {
 	type PickerState,
 } from './use-firmware-picker-state.js';
 import {initialOptions, optionsKey, parseAddressText, type OptionsIntent, type OptionsState} from './use-options-state.js';
-import {initialQuestion, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
+import {initialQuestion, needsForce, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
 import {hintsKey, type HintsState} from './use-hints-state.js';
 import {saveAsKey, type SaveAsState} from './use-save-as-state.js';
 import {jobEvent, jobRunning, newJob, type JobView} from './use-job-state.js';
@@ -156,7 +156,7 @@ export function isBusy(s: AppState): boolean {
 function takesText(s: AppState): boolean {
 	const v = s.view;
 	if (v.screen === 'firmware') return s.picker?.filtering === true;
-	if (v.screen === 'question') return s.job?.question?.kind === 'confirm' && s.job.question.requires === 'force';
+	if (v.screen === 'question') return s.job?.question !== undefined && needsForce(s.job.question);
 	return v.screen === 'save-as';
 }
 
@@ -176,6 +176,8 @@ export function screenHints(s: AppState): HintId[] {
 		const q = s.job?.question;
 		if (q?.kind === 'unprotect') out.push('read-protect');
 		if (q?.kind === 'confirm' && q.requires === 'force') out.push('target-mismatch');
+		if (q?.kind === 'restore-other-board') out.push('restore-other-board');
+		if (q?.kind === 'continue-without-backup') out.push('cli-no-prompt');
 		for (const w of q?.kind === 'confirm' ? q.facts.warnings : []) out.push(w.hint);
 	}
 	return out.filter((h, i, all): h is HintId => h !== undefined && all.indexOf(h) === i);

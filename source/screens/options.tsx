@@ -2,7 +2,7 @@
 import {basename} from 'node:path';
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import {hints} from '../hints.js';
+import {tuiHint} from '../hints.js';
 import {boardName, type KnownBoard} from './screen-text.js';
 import {blank, Frame, para, useTheme, useWidth, type Line} from './ui.js';
 import {optionRows, optionsCursor, type OptionId, type OptionsState} from './use-options-state.js';
@@ -52,7 +52,7 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 	}
 	if (s.error) {
 		body.push(blank, ...para(`${g.failed} ${s.error.message}`, width, 'error', '  '));
-		if (s.error.hint) body.push(...para(`${hints[s.error.hint].title}: press ? for what to do.`, width, 'warn'));
+		if (s.error.hint) body.push(...para(`${tuiHint(s.error.hint).title}: press ? for what to do.`, width, 'warn'));
 	}
 	const status = s.busy === 'reloading' ? 'Reading the file at the new address...' : s.busy === 'starting' ? 'Checking the board and the image...' : undefined;
 	return (

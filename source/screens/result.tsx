@@ -2,7 +2,7 @@
 // the board holds now and what to do, and the matching hint.
 import {basename} from 'node:path';
 import {formatBytes, formatDuration, hex32} from '../format.js';
-import {hints} from '../hints.js';
+import {tuiHint} from '../hints.js';
 import type {BackupReport, FlashReport, LeaveReport} from '../jobs/types.js';
 import {boardName, boardStateText, fitMiddle, type KnownBoard} from './screen-text.js';
 import {blank, chromeLines, Frame, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
@@ -89,7 +89,7 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 	const state = (r.data as {boardState?: keyof typeof boardStateText} | undefined)?.boardState;
 	const holds = state ? para(boardStateText[state], width, 'accent') : [];
 	const hintId = r.error?.hintId;
-	const hint: Line[] = hintId ? [{text: `${g.warn} ${hints[hintId].title}`, role: 'warn'}, ...para(hints[hintId].text, width, undefined, '  ')] : r.error?.hint ? para(r.error.hint, width, 'warn') : [];
+	const hint: Line[] = hintId ? [{text: `${g.warn} ${tuiHint(hintId).title}`, role: 'warn'}, ...para(tuiHint(hintId).text, width, undefined, '  ')] : r.error?.hint ? para(r.error.hint, width, 'warn') : [];
 	const body = stack([para(head, width, 'error', '  ', true), message, holds, hint, next], room);
 	return <Frame title={r.cancelled ? 'Stopped' : 'Failed'} keys={keys} body={body} />;
 }
