@@ -18,8 +18,8 @@ import {detectTheme} from './screens/theme.js';
 import type {Job, JobKind, JobResult, StartJob} from './jobs/types.js';
 import type {TuiServices, TuiSettings} from './screens/types.js';
 
-export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
-	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, address: flags.address};
+export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'> & Partial<Pick<CliFlags, 'keepSettings'>>, cwd = process.cwd()): TuiSettings {
+	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, keepSettings: flags.keepSettings ?? true, address: flags.address};
 	if (flags.firmware) {
 		const path = resolve(cwd, flags.firmware);
 		if (!existsSync(path)) settings.firmwareNote = `${flags.firmware}: no such file or folder; starting in the current folder.`;

@@ -320,3 +320,78 @@ test('force: another board\'s settings, like a wrong-target image, go ahead only
 	w.type(keys.backspace + keys.backspace + keys.backspace + 'force' + keys.enter);
 	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['force']);
 });
+
+test('keep settings: on by default for a flight controller, toggled with Space, sent with the flash; not offered for a board in DFU', () => {
+	const raw = keys.down + keys.enter + keys.enter + keys.down.repeat(4);
+	const {burst, slow} = both(raw);
+	assert.deepEqual(where(burst.state()), where(slow.state()));
+	const w = burst;
+	assert.equal(w.state().options.choices.keepSettings, true);
+	assert.equal(where(w.state()).cursor, 'keepSettings');
+	w.type(' ');
+	assert.equal(w.state().options.choices.keepSettings, false);
+	w.type(' ' + keys.enter);
+	assert.equal(w.jobs[0]!.request.keepSettings, true);
+	const off = world();
+	off.type(keys.down + keys.enter + keys.enter + keys.down.repeat(4) + ' ' + keys.enter);
+	assert.equal(off.jobs[0]!.request.keepSettings, false);
+	// A board in DFU: the row is never highlighted.
+	const d = world();
+	d.type(keys.enter + keys.enter);
+	const seen = new Set<string>();
+	for (let i = 0; i < 8; i++) {
+		d.type(keys.down);
+		seen.add(String(where(d.state()).cursor));
+	}
+	assert.ok(!seen.has('keepSettings'), [...seen].join(' '));
+});
+
+test('keep settings: when the backup fails the job asks; y flashes on without one, n ends the flash', () => {
+	const ask = (reply: string) => {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'progress', phase: 'backup', done: 0, total: 1, rate: 0});
+		w.job({type: 'question', question: {id: 2, kind: 'continue-without-backup', reason: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt. Nothing was flashed.'}});
+		assert.equal(w.state().view.screen, 'question');
+		w.type(reply);
+		return w;
+	};
+	const yes = ask('y');
+	assert.deepEqual(yes.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && [c.id, c.reply]), [[1, 'yes'], [2, 'yes']]);
+	assert.equal(yes.state().view.screen, 'progress');
+	const no = ask('n');
+	assert.deepEqual(no.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['yes', 'no']);
+	no.job({type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'untouched'}, error: {code: 1, message: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt. Nothing was flashed.', hint: null, hintId: 'cli-no-prompt'}})});
+	assert.equal(no.state().view.screen, 'result');
+});
+
+test('result: r opens the lines the firmware refused (and those still different), Esc returns, Enter then goes to the device list', () => {
+	const w = world();
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	const rejected = Array.from({length: 30}, (_, i) => ({line: `set d_min_${i} = 20`, message: 'Invalid name'}));
+	w.job({type: 'result', result: result({data: {board: serialBoard, durationMs: 1, warnings: [], boardState: 'running', settings: {backup: '/b/x.txt', restored: true, applied: 3, rejected, remaining: ['set a = 1']}}})});
+	assert.equal(w.state().view.screen, 'result');
+	w.type('r' + keys.down + keys.down);
+	const v = w.state().view;
+	assert.equal(v.screen, 'settings-lines');
+	assert.equal(v.screen === 'settings-lines' && v.s.offset, 2);
+	w.type(keys.end + keys.down);
+	assert.equal(w.state().view.screen === 'settings-lines' && (w.state().view as {s: {offset: number}}).s.offset, 30, 'the last entry is the line still different');
+	w.type(keys.esc);
+	assert.equal(w.state().view.screen, 'result');
+	w.type(keys.enter);
+	assert.equal(w.state().view.screen, 'devices');
+	// Nothing refused: r does nothing.
+	const clean = world();
+	clean.type(keys.enter + keys.enter + keys.enter);
+	clean.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts(), requires: 'yes'}});
+	clean.type('y');
+	clean.job({type: 'result', result: result()});
+	clean.type('r');
+	assert.equal(clean.state().view.screen, 'result');
+});

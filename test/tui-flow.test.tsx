@@ -12,6 +12,7 @@ import type {TuiServices, TuiSettings} from '../source/screens/types.js';
 import {startFlashJob} from '../source/jobs/flash-job.js';
 import {startBackupJob} from '../source/jobs/backup-job.js';
 import {startLeaveJob} from '../source/jobs/leave-job.js';
+import {startSettingsBackupJob} from '../source/jobs/settings-job.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
@@ -22,6 +23,9 @@ const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' '
 
 const demoDir = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-'));
 writeDemoFiles(demoDir);
+// Settings backups (a flight controller's flash keeps its settings) go here, not into the home folder.
+const dataHome = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-data-'));
+process.env.XDG_DATA_HOME = dataHome;
 
 function setup(jobs: Partial<TuiServices['jobs']> = {}, settings: Partial<TuiSettings> = {}) {
 	const exits: number[] = [];
@@ -99,7 +103,29 @@ test('flow: a serial FC is flashed through the reboot into DFU, keeping its name
 	f = await waitFor(frame, 'Flash this board?');
 	assert.match(f, /reboot it into DFU/);
 	r.stdin.write('y');
-	await waitFor(frame, 'Flashed successfully', 20000);
+	f = await waitFor(frame, 'Flashed successfully', 20000);
+	// The settings went through the backup and came back; what runs was seen over MSP.
+	assert.match(f, /Running:\s+BTFL 4\.5\.1 STM32F7X2, the flashed image/);
+	assert.match(f, /Settings:\s+(kept|restored)/);
+	const backup = /Backup:\s+(\S+)/.exec(f.replace(/\/\n +/g, '/'))?.[1];
+	assert.ok(backup?.startsWith(join(dataHome, 'fcflash-tui', 'backups')) && existsSync(backup), f);
+	assert.match(readFileSync(backup!, 'utf8'), /^# version/m);
+	r.unmount();
+});
+
+test('flow: b on a flight controller saves its settings with the settings job and shows the file', async () => {
+	const {r} = setup({'settings-backup': startSettingsBackupJob});
+	const frame = r.lastFrame;
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write(keys.down);
+	await waitFor(frame, '❯ sim:ttyACM1');
+	r.stdin.write('b');
+	const f = await waitFor(frame, 'Saved the settings', 20000);
+	const file = /File:\s+(\S+)/.exec(f.replace(/\/\n +/g, '/'))?.[1];
+	assert.ok(file && existsSync(file), f);
+	assert.match(f, /Firmware:\s+BTFL 4\.5\.1 STM32F7X2/);
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Choose a board');
 	r.unmount();
 });
 

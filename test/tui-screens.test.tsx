@@ -34,6 +34,9 @@ function fits(state: AppState, what: string, theme = unicode): string {
 	return f;
 }
 
+/** The frame with every run of blanks (line breaks and indents of wrapped text) as one space. */
+const flat = (f: string) => f.replace(/\s+/g, ' ');
+
 const sized = (w: World, size: {columns: number; rows: number}) => {
 	w.dispatch({type: 'resize', size});
 	return w.state();
@@ -227,4 +230,143 @@ test('no CLI flags on the screens: the hints and the result say what to press, n
 	f = frame(sized(p, {columns: 80, rows: 30}));
 	assert.match(f, /Read protection/);
 	assert.doesNotMatch(f, /--unprotect/);
+});
+
+const rejectedLines = Array.from({length: 30}, (_, i) => ({line: `set d_min_axis_${i} = ${20 + i}`, message: 'Invalid name'}));
+
+function keptSettingsFlash(size: {columns: number; rows: number}) {
+	const w = world({size});
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	const warnings = rejectedLines.map((r) => ({text: `Not restored: ${r.line} (${r.message})`, hint: 'settings-rejected' as const}));
+	for (const warning of warnings.slice(0, 3)) w.job({type: 'warning', warning});
+	w.job({
+		type: 'result',
+		result: result({
+			data: {
+				board: serialBoard,
+				erase: {mode: 'sectors', sectors: 4, bytes: 393216, unchanged: 2, blank: 0},
+				written: 450000,
+				verified: true,
+				left: true,
+				durationMs: 21300,
+				warnings,
+				boardState: 'running',
+				firmware: {variant: 'BTFL', version: '2025.12.0', target: 'STM32F7X2', matchesImage: true},
+				settings: {backup: '/home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt', restored: true, applied: 42, rejected: rejectedLines, remaining: ['set gyro_lpf1_static_hz = 250']},
+			},
+		}),
+	});
+	return w;
+}
+
+test('options: "Keep settings (backup and restore)" on for a flight controller; for a board in DFU it says why it does not apply', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter);
+		let f = fits(sized(w, size), 'options of a flight controller');
+		assert.match(f, /Keep settings \(backup and restore\)\s+\[x\]/);
+		w.type(keys.down.repeat(4));
+		f = fits(w.state(), 'keep settings highlighted');
+		assert.match(f, /❯ Keep settings/);
+		assert.match(f, /backed up over its CLI before the\s+flash\s+and restored/);
+		const d = world();
+		d.type(keys.enter + keys.end + keys.up + keys.enter);
+		f = fits(sized(d, size), 'options of a board in DFU (.bin)');
+		assert.match(f, /Keep settings \(backup and restore\)\s+–/);
+		assert.match(flat(f), /no firmware to read settings from/);
+	}
+});
+
+test('confirm: a flight controller\'s steps include the backup and the restore; a board in DFU is told its settings cannot be backed up', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard, steps: ['back up its settings', 'reboot it into DFU', 'write 440 KiB', 'verify', 'start the firmware', 'check it runs the new firmware', 'restore its settings']}), requires: 'yes'}});
+		let f = fits(sized(w, size), 'confirm FC');
+		assert.match(f, /Then:\s+back up its settings, reboot it into DFU,/);
+		assert.match(f, /restore its\s+settings/);
+		const d = world();
+		d.type(keys.enter + keys.enter + keys.enter);
+		d.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({warnings: [{text: 'The board is in DFU, so its settings cannot be backed up first: if the image is another version than it runs, they may be reset.'}]}), requires: 'yes'}});
+		f = fits(sized(d, size), 'confirm DFU');
+		assert.match(f, /settings\s+cannot\s+be\s+backed\s+up\s+first/);
+	}
+});
+
+test('result: what runs now, the restore summary and the backup; the refused lines are one key away, in a list that scrolls', () => {
+	for (const size of sizes) {
+		const w = keptSettingsFlash(size);
+		let f = fits(w.state(), 'result with settings');
+		assert.match(f, /Running:\s+BTFL 2025\.12\.0 STM32F7X2, the flashed image/);
+		assert.match(f, /Settings:\s+restored: 42 lines applied, 30 refused by\s+(the\s+)?firmware/);
+		assert.match(f, /1 still\s+differs/);
+		assert.match(f, /Backup:    \/home\/pilot\/\.local\/share\/fcflash-tui\/backups\/(3276364A3030\/)?\n {11}(3276364A3030\/)?20261201T120000Z-BTFL-4\.5\.1\.txt\n/, 'the path breaks after a slash');
+		assert.match(f, /r refused lines/);
+		assert.doesNotMatch(f, /Not restored: set d_min/, 'not repeated as warnings');
+		w.type('r');
+		f = fits(w.state(), 'refused lines');
+		assert.match(f, /Settings not restored/);
+		assert.match(f, /set d_min_axis_0 = 20 — Invalid name/);
+		assert.match(f, /more below/);
+		assert.match(f, /Backup: \/home\/pilot\//);
+		const a = fits(w.state(), 'refused lines ascii', ascii);
+		assert.match(a, /set d_min_axis_1 = 21 - Invalid name/);
+		w.type(keys.pagedown);
+		assert.match(fits(w.state(), 'refused lines, a page down'), /5 above \(Up\)[\s\S]*set d_min_axis_5 = 25 — Invalid name/);
+		w.type(keys.end);
+		f = fits(w.state(), 'refused lines, end');
+		assert.match(f, /Still different after the restore/);
+		assert.match(f, /set gyro_lpf1_static_hz = 250/);
+		assert.match(f, /30 above/);
+		w.type(keys.esc);
+		assert.match(fits(w.state(), 'back on the result'), /Flashed successfully in 21\.3 s/);
+	}
+});
+
+test('result: a failure after the backup names the backup; a settings backup shows its file', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({
+			type: 'result',
+			result: result({
+				ok: false,
+				exitCode: 1,
+				data: {board: serialBoard, durationMs: 1, warnings: [], boardState: 'running', firmware: {matchesImage: false}, settings: {backup: '/b/3276/20261201T120000Z-BTFL-4.5.1.txt', restored: false, applied: 0, rejected: [], remaining: []}},
+				error: {code: 1, message: 'The image is on the board and its firmware was started, but /dev/ttyACM1 did not come back as a flight controller within 15 s.', hint: null, hintId: 'no-firmware'},
+			}),
+		});
+		const f = fits(sized(w, size), 'firmware did not come back');
+		assert.match(f, /Flashing failed/);
+		assert.match(f, /did not\s+come\s+back as a\s+flight\s+controller/);
+		assert.match(f, /Backup:\s+\/b\/3276\/20261201T120000Z-BTFL-4\.5\.1\.txt/);
+		assert.match(f, /The new firmware did not come back/);
+		const b = world({available: {'settings-backup': true}, size});
+		b.type(keys.down + 'b');
+		b.job({type: 'phases', phases: ['backup']});
+		b.job({type: 'result', result: result({kind: 'settings-backup', summary: 'Saved', data: {file: '/home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt', board: {variant: 'BTFL', version: '4.5.1', target: 'STM32F7X2', mcuId: '3276364A3030'}, lines: 57, text: ''}})});
+		const s = fits(b.state(), 'settings backup result');
+		assert.match(s, /Saved the settings/);
+		assert.match(s.replace(/\/\n +/g, '/'), /File: {6}\/home\/pilot\/\.local\/share\/fcflash-tui\/backups\/3276364A3030\/20261201T120000Z-BTFL-4\.5\.1\.txt\n/, 'the whole path, broken after a slash');
+		assert.match(s, /57 lines/);
+		assert.match(s, /BTFL 4\.5\.1 STM32F7X2/);
+	}
+});
+
+test('question: a failed settings backup asks to go on without one, saying why once', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'question', question: {id: 2, kind: 'continue-without-backup', reason: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt after 3 s. Nothing was flashed.'}});
+		const f = fits(sized(w, size), 'continue without backup');
+		assert.equal(f.match(/The settings backup/g)?.length, 1, f);
+		assert.match(f, /Press y to flash without a backup/);
+	}
 });

@@ -8,7 +8,7 @@
 import type {Board, FlightControllerInfo} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
-import type {JobEvent, Reply} from '../jobs/types.js';
+import type {FlashReport, JobEvent, Reply} from '../jobs/types.js';
 import type {Command, FileRef, Step} from './commands.js';
 import {isChar, isCtrlC, type KeyPress} from './keys.js';
 import {boardTarget, imageWarnings} from './screen-text.js';
@@ -44,6 +44,7 @@ import {initialOptions, optionsKey, parseAddressText, type OptionsIntent, type O
 import {initialQuestion, needsForce, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
 import {hintsKey, type HintsState} from './use-hints-state.js';
 import {saveAsKey, type SaveAsState} from './use-save-as-state.js';
+import {settingsLines, settingsLinesKey, type SettingsLinesState} from './use-settings-lines-state.js';
 import {jobEvent, jobRunning, newJob, type JobView} from './use-job-state.js';
 import type {TerminalSize, TuiJobKind, TuiSettings} from './types.js';
 
@@ -55,6 +56,8 @@ export type View =
 	| {screen: 'question'; q: QuestionState}
 	| {screen: 'progress'}
 	| {screen: 'result'}
+	/** The settings lines a restore did not bring back (r on the result). */
+	| {screen: 'settings-lines'; s: SettingsLinesState}
 	| {screen: 'save-as'; board: Board; s: SaveAsState}
 	| {screen: 'hints'; from: View; s: HintsState};
 
@@ -253,7 +256,13 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return {state: s};
 		case 'result':
 			if (k.name === 'return' || k.name === 'escape') return {state: {...s, view: {screen: 'devices'}}};
+			if (isChar(k, 'r') && resultLines(s).length > 0) return {state: {...s, view: {screen: 'settings-lines', s: {offset: 0}}}};
 			return {state: s};
+		case 'settings-lines': {
+			const r = settingsLinesKey(v.s, k, resultLines(s).length);
+			if (r.intent) return {state: {...s, view: {screen: 'result'}}};
+			return {state: {...s, view: {...v, s: r.state}}};
+		}
 		case 'save-as': {
 			const r = saveAsKey(v.s, k);
 			if (r.intent?.type === 'back') return {state: {...s, view: {screen: 'devices'}}};
@@ -266,6 +275,12 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return {state: {...s, view: {...v, s: r.state}}};
 		}
 	}
+}
+
+/** The settings lines the finished flash did not restore (refused, still different). */
+function resultLines(s: AppState) {
+	const r = s.job?.result;
+	return r && s.job?.kind === 'flash' ? settingsLines((r.data as FlashReport | undefined)?.settings) : [];
 }
 
 function withCommands(step: Step<AppState>, commands: Command[] | undefined): Step<AppState> {
@@ -307,7 +322,7 @@ function onOptionsIntent(s: AppState, v: Extract<View, {screen: 'options'}>, int
 
 function startFlash(s: AppState, v: Extract<View, {screen: 'options'}>): Step<AppState> {
 	const c = s.options.choices;
-	const request = {board: v.board, file: v.file, image: v.image, fullErase: c.fullErase, verify: c.verify, reboot: c.reboot, baud: c.baud};
+	const request = {board: v.board, file: v.file, image: v.image, fullErase: c.fullErase, verify: c.verify, reboot: c.reboot, baud: c.baud, keepSettings: c.keepSettings};
 	const r = startJob(s, 'flash', v.board, request, v.file, v.image);
 	// The flash waits on the options screen for the job's confirmation question.
 	return {state: {...r.state, view: v, options: {...s.options, busy: 'starting', error: undefined}}, commands: r.commands};

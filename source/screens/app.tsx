@@ -20,6 +20,8 @@ import {Progress, jobTitles} from './progress.js';
 import {Result} from './result.js';
 import {Hints} from './hints.js';
 import {SaveAs} from './save-as.js';
+import {SettingsLines} from './settings-lines.js';
+import type {FlashReport} from '../jobs/types.js';
 import {phaseLabels, progressFraction} from './screen-text.js';
 
 export interface AppController {
@@ -97,6 +99,10 @@ function CurrentScreen({state}: {state: AppState}) {
 			return job ? <Progress job={job} known={knownBoard(state.devices, job.board)} /> : null;
 		case 'result':
 			return job?.result ? <Result job={job} quitting={state.exitCode !== undefined} known={knownBoard(state.devices, job.board)} /> : null;
+		case 'settings-lines': {
+			const st = job?.kind === 'flash' ? (job.result?.data as FlashReport | undefined)?.settings : undefined;
+			return st ? <SettingsLines settings={st} state={v.s} /> : null;
+		}
 		case 'save-as':
 			return <SaveAs board={v.board} state={v.s} known={knownBoard(state.devices, v.board)} />;
 		case 'hints':

@@ -52,7 +52,8 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		return <Frame title="Read-protected chip" keys={yesNoKeys} body={body} />;
 	}
 	if (q.kind === 'continue-without-backup') {
-		body.push(...para(`The settings backup failed: ${q.reason}`, width, 'error'), blank);
+		// The reason is the job's whole message ("The settings backup of PORT failed: ..."): said once.
+		body.push(...para(q.reason, width, 'error'), blank);
 		body.push(...para('Flash without a backup? The settings may be lost if the new firmware starts with defaults.', width));
 		body.push(blank, ...para('Press y to flash without a backup. n, Enter or Esc stop.', width, 'accent', '', true));
 		return <Frame title="No settings backup" keys={yesNoKeys} body={body} />;

@@ -15,13 +15,19 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 	const c = s.choices;
 	const box = (on: boolean) => (on ? g.checked : g.unchecked);
 	const dfu = props.board.kind === 'dfu';
-	const notRelevant = 'Not needed: the board is already in DFU.';
+	// One reason for every row a board in DFU does not need (said once).
+	const notRelevant = 'Not needed: the board is already in DFU, and it has no firmware to read settings from.';
 	const cursor = optionsCursor(s, props);
+	const keeps = !dfu && c.reboot && c.keepSettings;
 	const describe: Record<OptionId, {label: string; value: string; help: string}> = {
 		fullErase: {
 			label: 'Full chip erase',
 			value: box(c.fullErase),
-			help: c.fullErase ? 'Erases the whole chip: settings (PIDs, rates, modes) are LOST.' : 'Off: only the sectors the image uses are erased; settings are kept.',
+			help: c.fullErase
+				? keeps
+					? 'Erases the whole chip; the settings are backed up first and restored afterwards.'
+					: 'Erases the whole chip: settings (PIDs, rates, modes) are LOST.'
+				: 'Off: only the sectors the image uses are erased; settings are kept.',
 		},
 		verify: {label: 'Verify', value: box(c.verify), help: c.verify ? 'Reads the flash back and compares it.' : 'Off: the flash is not read back.'},
 		noReboot: {
@@ -34,8 +40,20 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 			value: dfu || !c.reboot ? g.dash : String(c.baud),
 			help: dfu ? notRelevant : !c.reboot ? 'Not used: no reboot request is sent.' : 'Serial speed of the reboot request; Space cycles.',
 		},
+		keepSettings: {
+			label: 'Keep settings (backup and restore)',
+			value: dfu || !c.reboot ? g.dash : box(c.keepSettings),
+			help: dfu
+				? notRelevant
+				: !c.reboot
+					? 'Not possible without the reboot: the settings are read over the CLI that reboots the board.'
+					: c.keepSettings
+						? 'The settings are backed up over its CLI before the flash and restored once the new firmware runs; the backup file is kept.'
+						: 'Off: no backup; the new firmware may start with its defaults (set the board up again).',
+		},
 		address: {label: 'Address (.bin)', value: c.address + (cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary: type hex digits, Backspace deletes.'},
 	};
+	const labelWidth = Math.max(...Object.values(describe).map((d) => d.label.length)) + 1;
 	const body: Line[] = [
 		{text: `Board: ${boardName(props.board, props.known)}`, role: 'dim'},
 		{text: `File:  ${basename(props.file)}`, role: 'dim'},
@@ -46,7 +64,7 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 		const d = describe[r.id];
 		const selected = r.id === cursor;
 		const pointer = selected ? g.pointer : ' '.repeat(g.pointer.length);
-		body.push({text: `${pointer} ${d.label.padEnd(20)} ${d.value}`, role: !r.relevant ? 'dim' : selected ? 'accent' : undefined, bold: selected});
+		body.push({text: `${pointer} ${d.label.padEnd(labelWidth)} ${d.value}`, role: !r.relevant ? 'dim' : selected ? 'accent' : undefined, bold: selected});
 		if ((selected || !r.relevant) && d.help !== lastHelp) body.push(...para(d.help, width - 4, 'dim', '').map((l) => ({...l, text: `    ${l.text}`})));
 		if (selected || !r.relevant) lastHelp = d.help;
 	}

@@ -64,6 +64,34 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
 	return out;
 }
 
+/**
+ * `prefix` and a file path in lines of at most `width` columns, broken after a slash where it has to
+ * be (a path is read whole: it is never cut), continuation lines indented by `indent`.
+ */
+export function wrapPath(prefix: string, path: string, width: number, indent: string): string[] {
+	const pieces = path.match(/[^/]*\/|[^/]+$/g) ?? [path];
+	const out: string[] = [];
+	let line = prefix;
+	for (let piece of pieces) {
+		if (line.length + piece.length <= width) {
+			line += piece;
+			continue;
+		}
+		if (line.length > indent.length && line !== prefix) {
+			out.push(line);
+			line = indent;
+		}
+		while (line.length + piece.length > width && width - line.length > 0) {
+			out.push(line + piece.slice(0, width - line.length));
+			piece = piece.slice(width - line.length);
+			line = indent;
+		}
+		line += piece;
+	}
+	out.push(line);
+	return out;
+}
+
 /** What the device list knows of a board from before it rebooted into DFU (matched by serial number). */
 export interface KnownBoard {
 	target?: string;

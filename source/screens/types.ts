@@ -36,6 +36,8 @@ export interface TuiSettings {
 	verify: boolean;
 	reboot: boolean;
 	baud: number;
+	/** Back up and restore a flight controller's settings (default on). */
+	keepSettings?: boolean;
 	/** .bin load address as typed (hex). */
 	address?: string;
 }
@@ -46,6 +48,8 @@ export interface FlashChoices {
 	/** Send the reboot-into-DFU sequence to a serial FC. */
 	reboot: boolean;
 	baud: number;
+	/** A serial flight controller: back up its settings before the flash and restore them after. */
+	keepSettings: boolean;
 	/** .bin only: load address text, e.g. 0x08000000. */
 	address: string;
 }

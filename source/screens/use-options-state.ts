@@ -7,7 +7,7 @@ import type {Step} from './commands.js';
 import {isChar, type KeyPress} from './keys.js';
 import {defaultBinAddress, type FlashChoices, type TuiSettings} from './types.js';
 
-export type OptionId = 'fullErase' | 'verify' | 'noReboot' | 'baud' | 'address';
+export type OptionId = 'fullErase' | 'verify' | 'noReboot' | 'baud' | 'keepSettings' | 'address';
 
 export const baudRates = [115200, 230400, 250000, 400000, 460800, 500000, 921600, 1000000];
 
@@ -24,7 +24,14 @@ export type OptionsIntent = {type: 'next'} | {type: 'back'};
 export function initialOptions(settings: TuiSettings): OptionsState {
 	return {
 		cursor: 'fullErase',
-		choices: {fullErase: settings.fullErase, verify: settings.verify, reboot: settings.reboot, baud: settings.baud, address: settings.address ?? defaultBinAddress},
+		choices: {
+			fullErase: settings.fullErase,
+			verify: settings.verify,
+			reboot: settings.reboot,
+			baud: settings.baud,
+			keepSettings: settings.keepSettings ?? true,
+			address: settings.address ?? defaultBinAddress,
+		},
 	};
 }
 
@@ -43,6 +50,8 @@ export function optionRows(board: Board, image: FirmwareImage, choices: FlashCho
 		{id: 'noReboot', relevant: serial},
 		// The baud rate is the reboot request's serial speed: nothing to set without the request.
 		{id: 'baud', relevant: serial && choices.reboot},
+		// The backup is taken over the CLI that then reboots the board: a board in DFU has no firmware to ask.
+		{id: 'keepSettings', relevant: serial && choices.reboot},
 	];
 	if (image.format === 'bin') rows.push({id: 'address', relevant: true});
 	return rows;
@@ -79,6 +88,7 @@ export function optionsKey(s: OptionsState, k: KeyPress, ctx: OptionsContext): S
 		if (cursor === 'fullErase') return set({fullErase: !c.fullErase});
 		if (cursor === 'verify') return set({verify: !c.verify});
 		if (cursor === 'noReboot') return set({reboot: !c.reboot});
+		if (cursor === 'keepSettings') return set({keepSettings: !c.keepSettings});
 		if (cursor === 'baud') return set({baud: baudRates[(Math.max(0, baudRates.indexOf(c.baud)) + 1) % baudRates.length]!});
 		return {state: s};
 	}

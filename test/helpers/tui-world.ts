@@ -161,4 +161,4 @@ export function world(options: {boards?: Board[]; available?: Partial<Record<Tui
 	return w;
 }
 
-export const keys = {up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', right: '\x1b[C', enter: '\r', esc: '\x1b', backspace: '\x7f', home: '\x1b[H', end: '\x1b[F', ctrlC: '\x03'};
+export const keys = {up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', right: '\x1b[C', enter: '\r', esc: '\x1b', backspace: '\x7f', home: '\x1b[H', end: '\x1b[F', pageup: '\x1b[5~', pagedown: '\x1b[6~', ctrlC: '\x03'};
