@@ -395,3 +395,57 @@ test('result: r opens the lines the firmware refused (and those still different)
 	clean.type('r');
 	assert.equal(clean.state().view.screen, 'result');
 });
+
+/** A flash of the flight controller, confirmed, now waiting for it in DFU after the reboot. */
+function waitingForDfu() {
+	const w = world();
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	w.job({type: 'progress', phase: 'reboot', done: 1, total: 1, rate: 0});
+	w.job({type: 'progress', phase: 'wait', done: 0, total: 1, rate: 0, elapsedMs: 12_000, expectedMs: 60_000});
+	w.job({type: 'warning', warning: {text: 'No DFU board yet: hold the BOOT button and plug the board in again (still waiting).', hint: 'boot-button'}});
+	return w;
+}
+
+test('stop: Esc on the progress asks to stop and stays in the app; q asks to stop and quit', () => {
+	const w = waitingForDfu();
+	w.type(keys.esc);
+	assert.equal(w.state().ask, 'stop');
+	w.type('n');
+	assert.equal(w.state().ask, undefined);
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
+	w.type(keys.esc + 'y');
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1);
+	assert.equal(w.state().job?.stopping, true);
+	assert.equal(w.state().quitting, false);
+	w.job({type: 'result', result: result({ok: false, cancelled: true, exitCode: 130, data: {boardState: 'untouched'}, error: {code: 130, message: 'Interrupted while waiting for the DFU board.', hint: null, hintId: 'interrupted'}})});
+	assert.equal(w.state().view.screen, 'result');
+	assert.deepEqual(w.exits, [], 'still in the app');
+	w.type(keys.enter);
+	assert.equal(w.state().view.screen, 'devices');
+	// Typed ahead in one burst: the same.
+	const b = waitingForDfu();
+	b.type(keys.esc + 'n' + keys.esc + 'y');
+	assert.equal(b.log.filter((c) => c.type === 'stop-job').length, 1);
+	const q = waitingForDfu();
+	q.type('q');
+	assert.equal(q.state().ask, 'quit');
+	q.type('y');
+	assert.equal(q.state().quitting, true);
+});
+
+test('progress: a phase the job did not announce (compare, unprotect) takes its place in the list', async () => {
+	const {shownPhases} = await import('../source/screens/use-job-state.js');
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts(), requires: 'yes'}});
+	w.type('y');
+	w.job({type: 'progress', phase: 'compare', done: 10, total: 100, rate: 0});
+	assert.deepEqual(shownPhases(w.state().job!), ['compare', 'erase', 'write', 'verify', 'leave']);
+	w.job({type: 'progress', phase: 'write', done: 10, total: 100, rate: 0});
+	assert.deepEqual(w.state().job!.finished, ['compare', 'erase']);
+	assert.deepEqual(shownPhases(w.state().job!), ['compare', 'erase', 'write', 'verify', 'leave']);
+});

@@ -173,7 +173,7 @@ test('flow: q then y during a flash stops it; the result says what the board hol
 	r.stdin.write('q');
 	await waitFor(frame, 'Stop flashing and quit?');
 	r.stdin.write('n');
-	let f = await waitFor(frame, 'q stop');
+	let f = await waitFor(frame, 'q quit');
 	assert.doesNotMatch(f, /Stop flashing and quit\?/);
 	r.stdin.write(keys.ctrlC);
 	await waitFor(frame, 'y stop, n go on');

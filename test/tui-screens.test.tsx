@@ -370,3 +370,40 @@ test('question: a failed settings backup asks to go on without one, saying why o
 		assert.match(f, /Press y to flash without a backup/);
 	}
 });
+
+test('progress: waiting for the board shows the time left, what to do and the key that cancels', () => {
+	for (const size of sizes) {
+		const w = world({size});
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'info', text: 'Settings saved to /home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt'});
+		w.job({type: 'progress', phase: 'wait', done: 0, total: 1, rate: 0, elapsedMs: 12_400, expectedMs: 60_000});
+		w.job({type: 'warning', warning: {text: 'No DFU board yet: hold the BOOT button and plug the board in again (still waiting).', hint: 'boot-button'}});
+		let f = fits(w.state(), 'waiting for DFU');
+		assert.match(flat(f), /Waiting for the board in DFU: 48 s left \(of 60 s\)/);
+		assert.match(flat(f), /hold the BOOT button and plug the board in again/);
+		assert.match(f, /Esc cancel/);
+		w.type(keys.esc);
+		f = fits(w.state(), 'waiting, stop question');
+		assert.match(flat(f), /Stop\? Nothing has been written yet\. y stop, n go on/);
+		w.type('n');
+		w.job({type: 'progress', phase: 'write', done: 100, total: 1000, rate: 0});
+		f = fits(w.state(), 'writing after the wait');
+		assert.doesNotMatch(f, /hold the BOOT button/, 'the wait is over');
+		assert.doesNotMatch(f, /left \(of/);
+		w.job({type: 'progress', phase: 'firmware', done: 0, total: 1, rate: 0, elapsedMs: 3000, expectedMs: 15_000});
+		f = fits(w.state(), 'waiting for the firmware');
+		assert.match(flat(f), /Waiting for the flight controller to come back: 12 s left \(of 15 s\)/);
+		const u = world({size});
+		u.type(keys.enter + keys.enter + keys.enter);
+		u.job({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+		u.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts(), requires: 'yes'}});
+		u.type('y');
+		u.job({type: 'progress', phase: 'unprotect', done: 0, total: 1, rate: 0, elapsedMs: 2500, expectedMs: 40_000});
+		f = fits(u.state(), 'unprotect');
+		assert.match(f, /▶ Unprotect/);
+		assert.match(flat(f), /Waiting for the chip to come back after the unprotect: 38 s left \(of 40 s\)/);
+	}
+});

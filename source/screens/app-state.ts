@@ -217,15 +217,20 @@ function exit(s: AppState, code: number): Step<AppState> {
 
 function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 	const running = jobRunning(s.job) ? s.job : undefined;
-	const stop = (job: JobView): Step<AppState> => ({state: {...s, ask: undefined, quitting: true, job: {...job, stopping: true}}, commands: [{type: 'stop-job', seq: job.seq}]});
+	// Stop the job (at a block boundary); `quit`: then quit, once its result has been shown.
+	const stop = (job: JobView, quit: boolean): Step<AppState> => ({
+		state: {...s, ask: undefined, quitting: s.quitting || quit, job: {...job, stopping: true}},
+		commands: [{type: 'stop-job', seq: job.seq}],
+	});
 	if (s.ask) {
-		if (isChar(k, 'y', 'Y') || isCtrlC(k)) return running ? stop(running) : exit(s, 0);
+		if (isCtrlC(k)) return running ? stop(running, true) : exit(s, 0);
+		if (isChar(k, 'y', 'Y')) return running ? stop(running, s.ask === 'quit') : s.ask === 'quit' ? exit(s, 0) : {state: {...s, ask: undefined}};
 		if (isChar(k, 'n', 'N') || k.name === 'escape' || k.name === 'return') return {state: {...s, ask: undefined}};
 		return {state: s};
 	}
 	if (isCtrlC(k) || (isChar(k, 'q') && !takesText(s))) {
 		if (running?.confirmed) return {state: {...s, ask: s.quitting ? undefined : 'quit'}};
-		return running ? stop(running) : exit(s, 0);
+		return running ? stop(running, true) : exit(s, 0);
 	}
 	if (isChar(k, '?') && !takesText(s) && s.view.screen !== 'hints') {
 		return {state: {...s, view: {screen: 'hints', from: s.view, s: {context: screenHints(s), offset: 0}}}};
@@ -253,6 +258,8 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return r.intent ? onReply(next, r.intent) : {state: next};
 		}
 		case 'progress':
+			// Esc stops the job (asks first) and stays in the app: its result says what the board holds.
+			if (k.name === 'escape' && running?.confirmed && !running.stopping) return {state: {...s, ask: 'stop'}};
 			return {state: s};
 		case 'result':
 			if (k.name === 'return' || k.name === 'escape') return {state: {...s, view: {screen: 'devices'}}};

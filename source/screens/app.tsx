@@ -31,7 +31,7 @@ export interface AppController {
 
 /** The store and its effects; tui.ts keeps them to reach the job on SIGHUP and SIGTERM. */
 export function createApp(services: TuiServices, settings: TuiSettings, size: TerminalSize, onExit: (code: number) => void): AppController {
-	const kinds: TuiJobKind[] = ['flash', 'backup', 'leave', 'settings-backup'];
+	const kinds: TuiJobKind[] = ['flash', 'backup', 'leave', 'settings-backup', 'on-connect'];
 	const available = Object.fromEntries(kinds.map((k) => [k, services.jobs[k] !== undefined])) as Record<TuiJobKind, boolean>;
 	const env: AppEnv = {backupPath: services.backupPath};
 	let effects: AppEffects | undefined;
@@ -72,9 +72,16 @@ export function AppView({state, theme}: {state: AppState; theme: Theme}) {
 	);
 }
 
+/** The stop question, by what the job is doing now (its result says exactly what the board holds). */
 function quitPrompt(s: AppState): string {
-	if (s.job?.kind === 'flash') return 'Stop flashing and quit? The board stays in its ROM bootloader; flash it again later. y stop, n go on';
-	return 'Stop and quit? y stop, n go on';
+	const quit = s.ask === 'quit';
+	const j = s.job;
+	const answer = 'y stop, n go on';
+	if (j?.kind !== 'flash') return `${quit ? 'Stop and quit?' : 'Stop?'} ${answer}`;
+	const phase = j.progress?.phase;
+	if (phase === undefined || phase === 'backup' || phase === 'reboot' || phase === 'wait') return `${quit ? 'Stop and quit?' : 'Stop?'} Nothing has been written yet. ${answer}`;
+	if (phase === 'leave' || phase === 'firmware' || phase === 'restore') return `${quit ? 'Stop and quit?' : 'Stop?'} The image is written; the result says what is left. ${answer}`;
+	return `${quit ? 'Stop flashing and quit?' : 'Stop flashing?'} The board stays in its ROM bootloader; flash it again later. ${answer}`;
 }
 
 function CurrentScreen({state}: {state: AppState}) {

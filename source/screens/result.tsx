@@ -86,7 +86,7 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 		const body = stack([[{text: head, role: 'ok', bold: true}], facts, next], room);
 		return <Frame title="Done" keys={keys} body={body} />;
 	}
-	const verb = {flash: 'Flashing', backup: 'The backup', leave: 'Starting the firmware', 'settings-backup': 'The settings backup'}[j.kind];
+	const verb = {flash: 'Flashing', backup: 'The backup', leave: 'Starting the firmware', 'settings-backup': 'The settings backup', 'on-connect': 'Flash on connect'}[j.kind];
 	const head = `${g.failed} ${verb} ${r.cancelled ? 'was stopped' : 'failed'} (${name})`;
 	const message = para(r.error?.message ?? r.summary, width);
 	const state = (r.data as {boardState?: keyof typeof boardStateText} | undefined)?.boardState;

@@ -52,8 +52,12 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
 				line = prefix;
 			}
 			while (line.length + word.length > width && width - line.length > 0) {
-				out.push(line + word.slice(0, width - line.length));
-				word = word.slice(width - line.length);
+				// A path breaks after a slash where one fits, else where the line ends.
+				const room = width - line.length;
+				const slash = word.lastIndexOf('/', room - 1);
+				const cut = slash > 0 && line.length + slash + 1 > prefix.length ? slash + 1 : room;
+				out.push(line + word.slice(0, cut));
+				word = word.slice(cut);
 				line = prefix;
 			}
 			line += word;

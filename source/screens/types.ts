@@ -3,7 +3,7 @@
 // leave is a job (jobs/types.ts) whose events it renders and whose questions it answers.
 import type {Board, BoardSource} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import type {BackupReport, BackupRequest, BoardChoice, FlashReport, FlashRequest, LeaveReport, LeaveRequest, StartJob} from '../jobs/types.js';
+import type {BackupReport, BackupRequest, BoardChoice, FlashReport, FlashRequest, FleetReport, LeaveReport, LeaveRequest, OnConnectRequest, StartJob} from '../jobs/types.js';
 
 /** The job kinds the TUI starts, and the start function of each (absent: not available yet). */
 export interface JobStarters {
@@ -11,6 +11,8 @@ export interface JobStarters {
 	backup: StartJob<BackupRequest, BackupReport>;
 	leave: StartJob<LeaveRequest, LeaveReport>;
 	'settings-backup': StartJob<BoardChoice, unknown>;
+	/** Flash on connect: every fitting board that is plugged in or appears. */
+	'on-connect': StartJob<OnConnectRequest, FleetReport>;
 }
 
 export type TuiJobKind = keyof JobStarters;

@@ -30,6 +30,34 @@ export function newJob(seq: number, kind: TuiJobKind, board: Board, file?: strin
 	return {seq, kind, board, file, image, phases: [], finished: [], warnings: [], confirmed: kind !== 'flash', stopping: false};
 }
 
+/** The order a flash meets the phases in (jobs/types.ts): where an unannounced phase goes. */
+const phaseOrder: JobPhase[] = ['backup', 'reboot', 'wait', 'unprotect', 'compare', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore', 'read'];
+
+/**
+ * The phases to show: the job's, and in its place any phase it reports without having announced it
+ * (the smart flash's compare, an unprotect).
+ */
+export function shownPhases(j: Pick<JobView, 'phases' | 'finished' | 'progress'>): JobPhase[] {
+	const out = [...j.phases];
+	for (const p of [...j.finished, ...(j.progress ? [j.progress.phase] : [])]) {
+		if (out.includes(p)) continue;
+		const at = out.findIndex((q) => phaseOrder.indexOf(q) > phaseOrder.indexOf(p));
+		if (at < 0) out.push(p);
+		else out.splice(at, 0, p);
+	}
+	return out;
+}
+
+/** The phases in which the job waits for the board (it reports the time spent and the time allowed). */
+export const waitPhases: ReadonlySet<JobPhase> = new Set(['wait', 'firmware', 'unprotect']);
+
+/** The job is waiting for the board now: the progress of a wait that has not ended. */
+export function waiting(j: JobView): ProgressEvent | undefined {
+	const p = j.progress;
+	if (!p || j.result || !waitPhases.has(p.phase) || p.expectedMs === undefined || (p.total > 0 && p.done >= p.total)) return undefined;
+	return p;
+}
+
 export const jobRunning = (j: JobView | undefined): j is JobView => j !== undefined && j.result === undefined;
 
 export function jobEvent(j: JobView, e: JobEvent): JobView {
@@ -39,8 +67,9 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 		case 'board':
 			return {...j, current: e.board};
 		case 'progress': {
-			const index = j.phases.indexOf(e.phase);
-			const before = index < 0 ? j.finished : j.phases.slice(0, index);
+			// The phase it was in stays in the list (an unannounced one too), done once it is passed.
+			const order = shownPhases({phases: j.phases, finished: [...j.finished, ...(j.progress ? [j.progress.phase] : [])], progress: e});
+			const before = order.slice(0, order.indexOf(e.phase));
 			const complete = e.total > 0 && e.done >= e.total;
 			const finished = [...new Set([...j.finished, ...before, ...(complete ? [e.phase] : [])])];
 			// Progress means the job is past its confirmation.

@@ -91,7 +91,7 @@ export function world(options: {boards?: Board[]; available?: Partial<Record<Tui
 	const log: Command[] = [];
 	const exits: number[] = [];
 	const jobs: Extract<Command, {type: 'start-job'}>[] = [];
-	const available = {flash: true, backup: true, leave: true, 'settings-backup': false, ...options.available};
+	const available = {flash: true, backup: true, leave: true, 'settings-backup': false, 'on-connect': true, ...options.available};
 	const store = new AppStore(
 		initialApp({...settings, ...options.settings}, options.size ?? {columns: 80, rows: 24}, available),
 		{backupPath: (b) => `/backups/${b.serialNumber ?? b.id}/flash.bin`},
