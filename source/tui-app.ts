@@ -100,6 +100,7 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 			flash: lazyStart('flash', async () => (await import('./jobs/flash-job.js')).startFlashJob),
 			backup: lazyStart('backup', async () => (await import('./jobs/backup-job.js')).startBackupJob),
 			leave: lazyStart('leave', async () => (await import('./jobs/leave-job.js')).startLeaveJob),
+			'on-connect': lazyStart('on-connect', async () => (await import('./jobs/on-connect-job.js')).startOnConnectJob),
 		},
 		backupPath: (board) => defaultBackupPath(board),
 	};

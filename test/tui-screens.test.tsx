@@ -120,7 +120,7 @@ test('options: help wraps at 60 columns; not-needed rows say why', () => {
 		assert.match(f, /❯ Full chip erase\s+\[ \]/);
 		assert.match(f, /settings are\s+kept/);
 		assert.match(f, /No reboot sequence\s+–/);
-		assert.match(f, /Not needed: the board is already in DFU/);
+		assert.match(f, /Not needed: the board is in DFU/);
 	}
 });
 
@@ -276,7 +276,7 @@ test('options: "Keep settings (backup and restore)" on for a flight controller; 
 		d.type(keys.enter + keys.end + keys.up + keys.enter);
 		f = fits(sized(d, size), 'options of a board in DFU (.bin)');
 		assert.match(f, /Keep settings \(backup and restore\)\s+–/);
-		assert.match(flat(f), /no firmware to read settings from/);
+		assert.match(flat(f), /no settings to read/);
 	}
 });
 
@@ -405,5 +405,71 @@ test('progress: waiting for the board shows the time left, what to do and the ke
 		f = fits(u.state(), 'unprotect');
 		assert.match(f, /▶ Unprotect/);
 		assert.match(flat(f), /Waiting for the chip to come back after the unprotect: 38 s left \(of 40 s\)/);
+	}
+});
+
+const f405 = (n: number) => ({...dfuBoard, id: `3276364A30${String(n).padStart(2, '0')}`, serialNumber: `3276364A30${String(n).padStart(2, '0')}`, usbPath: `1-1.${n}`});
+const fleetId = (n: number) => `3276364A30${String(n).padStart(2, '0')}@1-1.${n}`;
+
+/** The fleet screen with 12 boards: 9 flashed, 1 writing, 1 failed, 1 skipped. */
+function fleetOf12(size: {columns: number; rows: number}) {
+	const w = world({size});
+	w.type(keys.enter + keys.enter + keys.end + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm-fleet', file: '/fw/betaflight-4.5.1-STM32F405.hex', image: image('/fw/betaflight-4.5.1-STM32F405.hex', 'STM32F405')}});
+	let f = fits(w.state(), 'confirm fleet');
+	assert.match(flat(f), /every board that is plugged in/);
+	w.type('y');
+	const ev = (n: number, event: import('../source/jobs/types.js').JobEvent) => w.job({type: 'fleet', boardId: fleetId(n), board: f405(n), event});
+	for (let n = 1; n <= 9; n++) {
+		ev(n, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+		ev(n, {type: 'result', result: result({data: {board: f405(n), durationMs: 2100 + n, verified: true, left: true, warnings: [], boardState: 'running', firmware: null, settings: null}})});
+	}
+	ev(10, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+	ev(10, {type: 'progress', phase: 'write', done: 300 * 1024, total: 600 * 1024, rate: 60000});
+	ev(11, {type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'partly-written'}, error: {code: 1, message: 'The board left the bus at 0x08020000 while writing.', hint: null, hintId: 'device-gone'}})});
+	w.job({type: 'board-skipped', boardId: '206A37813153@1-1.12', board: {...dfuBoard, id: '206A37813153', serialNumber: '206A37813153', usbPath: '1-1.12', chip: 'STM32F7x2 (512 KiB)'}, reason: 'The image is built for STM32F405, but the board is an STM32F7x2.'});
+	f = fits(w.state(), 'fleet of 12');
+	return {w, f};
+}
+
+test('fleet: a row per board (id, name, phase, progress, result or skip reason), the counts, scrolling at 80x24 and 60x20', () => {
+	for (const size of sizes) {
+		let {w, f} = fleetOf12(size);
+		assert.match(f, /Flash on connect/);
+		assert.match(flat(f), /Tried 11: 9 flashed, 1 failed, 1 under way; 1 skipped/);
+		assert.match(f, /❯ ✔ 3276364A3001@1-1\.1\s+STM32F405\s+flashed in 2\.1 s/);
+		assert.match(f, /more below/);
+		assert.match(flat(f), /Esc stop taking boards/);
+		// The last rows: scroll there.
+		w.type(keys.end);
+		f = fits(w.state(), 'fleet, end');
+		assert.match(f, /more above/);
+		assert.match(f, /▶ 3276364A3010@1-1\.10\s+STM32F405\s+Write\s+[█░]+\s+50%/);
+		assert.match(f, /✘ 3276364A3011@1-1\.11\s+STM32F405\s+FAILED/);
+		assert.match(f, /❯ – 206A37813153@1-1\.12\s+STM32F7x2\s+skipped/);
+		// The highlighted board's whole story under the list.
+		assert.match(flat(f), /The image is built for STM32F405, but the board is an STM32F7x2\./);
+		w.type(keys.up);
+		f = fits(w.state(), 'fleet, the failed board');
+		assert.match(flat(f), /The board left the bus at 0x08020000 while writing\./);
+		const a = fits(w.state(), 'fleet ascii', ascii);
+		assert.match(a, /^[\x00-\x7f]*$/);
+		({w} = fleetOf12(size));
+		w.type(keys.esc);
+		f = fits(w.state(), 'fleet, stop question');
+		assert.match(flat(f), /Stop taking boards\? The flashes under way finish first\. y stop, n go on/);
+		w.type('y');
+		f = fits(w.state(), 'fleet, stopping');
+		assert.match(flat(f), /Not taking new boards: 1 flash under way finishes first/);
+		assert.match(flat(f), /Esc stop the flashes under way/);
+		w.job({type: 'fleet', boardId: fleetId(10), board: f405(10), event: {type: 'result', result: result({data: {board: f405(10), durationMs: 5000, verified: true, left: true, warnings: [], boardState: 'running'}})}});
+		w.job({
+			type: 'result',
+			result: result({kind: 'on-connect', ok: false, cancelled: true, exitCode: 130, summary: 'x', error: {code: 130, message: 'Stopped taking boards. 11 boards tried: 10 flashed, 1 failed, 1 skipped.\n  a: ok', hint: 'No flash was cut short.', hintId: 'interrupted'}}),
+		});
+		f = fits(w.state(), 'fleet, the end');
+		assert.match(flat(f), /Stopped taking boards\. 11 boards tried: 10 flashed, 1 failed, 1 skipped\./);
+		assert.doesNotMatch(f, /a: ok/, 'the per-board lines are the rows');
+		assert.match(f, /Enter device list/);
 	}
 });

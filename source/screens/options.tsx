@@ -7,7 +7,7 @@ import {boardName, type KnownBoard} from './screen-text.js';
 import {blank, Frame, para, useTheme, useWidth, type Line} from './ui.js';
 import {optionRows, optionsCursor, type OptionId, type OptionsState} from './use-options-state.js';
 
-export function Options(props: {state: OptionsState; board: Board; known?: KnownBoard; file: string; image: FirmwareImage}) {
+export function Options(props: {state: OptionsState; board: Board; known?: KnownBoard; file: string; image: FirmwareImage; onConnect?: boolean}) {
 	const theme = useTheme();
 	const width = useWidth();
 	const g = theme.glyphs;
@@ -16,7 +16,7 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 	const box = (on: boolean) => (on ? g.checked : g.unchecked);
 	const dfu = props.board.kind === 'dfu';
 	// One reason for every row a board in DFU does not need (said once).
-	const notRelevant = 'Not needed: the board is already in DFU, and it has no firmware to read settings from.';
+	const notRelevant = 'Not needed: the board is in DFU (no settings to read).';
 	const cursor = optionsCursor(s, props);
 	const keeps = !dfu && c.reboot && c.keepSettings;
 	const describe: Record<OptionId, {label: string; value: string; help: string}> = {
@@ -52,19 +52,27 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 						: 'Off: no backup; the new firmware may start with its defaults (set the board up again).',
 		},
 		address: {label: 'Address (.bin)', value: c.address + (cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary: type hex digits, Backspace deletes.'},
+		onConnect: {
+			label: 'Flash on connect',
+			value: '',
+			help: 'Enter: flash every board plugged in now or later that the image fits, once each, with these options.',
+		},
 	};
 	const labelWidth = Math.max(...Object.values(describe).map((d) => d.label.length)) + 1;
+	const action = (id: OptionId) => id === 'onConnect';
 	const body: Line[] = [
 		{text: `Board: ${boardName(props.board, props.known)}`, role: 'dim'},
 		{text: `File:  ${basename(props.file)}`, role: 'dim'},
 		blank,
 	];
 	let lastHelp = '';
-	for (const r of optionRows(props.board, props.image, c)) {
+	for (const r of optionRows(props.board, props.image, c, props.onConnect)) {
 		const d = describe[r.id];
 		const selected = r.id === cursor;
 		const pointer = selected ? g.pointer : ' '.repeat(g.pointer.length);
-		body.push({text: `${pointer} ${d.label.padEnd(labelWidth)} ${d.value}`, role: !r.relevant ? 'dim' : selected ? 'accent' : undefined, bold: selected});
+		// The action row stands apart: it is not an option of this flash but another way to flash.
+		if (action(r.id)) body.push(blank, {text: `${pointer} ${d.label}: every board plugged in ${g.ellipsis}`, role: selected ? 'accent' : undefined, bold: selected});
+		else body.push({text: `${pointer} ${d.label.padEnd(labelWidth)} ${d.value}`, role: !r.relevant ? 'dim' : selected ? 'accent' : undefined, bold: selected});
 		if ((selected || !r.relevant) && d.help !== lastHelp) body.push(...para(d.help, width - 4, 'dim', '').map((l) => ({...l, text: `    ${l.text}`})));
 		if (selected || !r.relevant) lastHelp = d.help;
 	}
@@ -79,7 +87,7 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 			keys={[
 				{key: 'Up/Down', label: 'move'},
 				{key: 'Space', label: 'toggle'},
-				{key: 'Enter', label: 'continue'},
+				{key: 'Enter', label: cursor === 'onConnect' ? 'flash on connect' : 'continue'},
 				{key: 'Esc', label: 'back'},
 				{key: '?', label: 'help'},
 				{key: 'q', label: 'quit'},

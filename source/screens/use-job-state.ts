@@ -4,6 +4,7 @@ import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {JobEvent, JobPhase, JobResult, ProgressEvent, Question, Warning} from '../jobs/types.js';
 import type {TuiJobKind} from './types.js';
+import {fleetEvent, type FleetRow} from './use-fleet-state.js';
 
 export interface JobView {
 	seq: number;
@@ -22,12 +23,18 @@ export interface JobView {
 	question?: Question;
 	/** Past the confirmation (or none was asked): the board may change from here on. */
 	confirmed: boolean;
+	/** stop() was sent: a flash stops at a block boundary; flash on connect takes no new board. */
 	stopping: boolean;
+	/** Flash on connect: stop() was sent again, so the flashes under way stop too. */
+	stoppingAll: boolean;
+	/** Flash on connect: a row per board, from the job's fleet and board-skipped events. */
+	fleet: FleetRow[];
 	result?: JobResult;
 }
 
 export function newJob(seq: number, kind: TuiJobKind, board: Board, file?: string, image?: FirmwareImage): JobView {
-	return {seq, kind, board, file, image, phases: [], finished: [], warnings: [], confirmed: kind !== 'flash', stopping: false};
+	// A flash and flash on connect ask first; the others change the board without a question.
+	return {seq, kind, board, file, image, phases: [], finished: [], warnings: [], confirmed: kind !== 'flash' && kind !== 'on-connect', stopping: false, stoppingAll: false, fleet: []};
 }
 
 /** The order a flash meets the phases in (jobs/types.ts): where an unannounced phase goes. */
@@ -87,9 +94,9 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 			const finished = e.result.ok ? [...j.phases] : j.finished;
 			return {...j, result: e.result, question: undefined, finished};
 		}
-		// Flash on connect's per-board events: not a job the TUI starts.
+		// Flash on connect: each board's own job.
 		case 'fleet':
 		case 'board-skipped':
-			return j;
+			return {...j, fleet: fleetEvent(j.fleet, e)};
 	}
 }
