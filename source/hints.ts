@@ -269,3 +269,69 @@ export const hints: Record<HintId, Hint> = {
 
 /** The general list shown after the context hint. */
 export const generalHints: HintId[] = ['cable', 'udev', 'modemmanager', 'brltty', 'zadig', 'receiver-uart', 'boot-button'];
+
+/**
+ * The same advice for the terminal UI, where it differs: the TUI has keys and screens, not flags.
+ * Only the hints whose general text names a command-line flag (or a step the TUI does by a key).
+ */
+export const tuiHints: Partial<Record<HintId, Hint>> = {
+	'read-protect': {
+		title: hints['read-protect'].title,
+		text: 'The chip is read-protected, so it refuses erase and write. Unprotecting wipes the whole chip and resets it: answer y on the "Read-protected chip" screen, replug if needed, then flash.',
+	},
+	'several-devices': {
+		title: hints['several-devices'].title,
+		text: 'Choose the board to flash on the device list (Up/Down, Enter), or unplug the boards you do not want to flash.',
+	},
+	'target-mismatch': {
+		title: hints['target-mismatch'].title,
+		text: 'The image was built for another target than the board reports. Pick the right file; only if you are sure, type force and press Enter on the confirmation.',
+	},
+	'device-id': {
+		title: hints['device-id'].title,
+		text: 'The board is not connected as it was listed any more: go back to the device list (it updates by itself) and choose it again.',
+	},
+	'not-in-dfu': {
+		title: hints['not-in-dfu'].title,
+		text: 'Nothing to do for a board that is not in DFU. Flashing it from the device list reboots it into DFU first; or hold BOOT while plugging it in.',
+	},
+	'already-in-dfu': {
+		title: hints['already-in-dfu'].title,
+		text: 'The board is in its ROM bootloader already: flash it directly, or press s on the device list to start its firmware.',
+	},
+	'address-option': {
+		title: hints['address-option'].title,
+		text: 'Only a raw .bin needs a load address (0x08000000 for STM32 main flash): set it on the Options screen. A .hex or .dfu carries its own addresses.',
+	},
+	'confirm-needed': {
+		title: hints['confirm-needed'].title,
+		text: 'Flashing erases the board: press y on the confirmation screen to go ahead.',
+	},
+	'cli-no-prompt': {
+		title: hints['cli-no-prompt'].title,
+		text:
+			'Close any Configurator or terminal that has the port open, unplug the board and plug it in again, then retry. ' +
+			'A firmware without a CLI cannot have its settings kept: turn "Keep settings" off on the Options screen and set it up again afterwards.',
+	},
+	'cli-garbage': {
+		title: hints['cli-garbage'].title,
+		text: 'The port sent binary data instead of CLI text: another program (a Configurator) is talking MSP on it, or it is a USB-UART bridge rather than the board\'s own USB. Close other programs and retry.',
+	},
+	'backup-folder': {
+		title: hints['backup-folder'].title,
+		text:
+			'Backups go to $XDG_DATA_HOME/fcflash-tui/backups (~/.local/share/... by default). Fix the folder (ls -ld it; it should belong to you), ' +
+			'or start fcflash-tui with XDG_DATA_HOME pointing to another place. Nothing on the board was changed.',
+	},
+	'restore-other-board': {
+		title: hints['restore-other-board'].title,
+		text: 'The backup carries another MCU id (mcu_id) than this board. Only if you really mean to copy settings between boards, type force and press Enter; pin assignments may not fit.',
+	},
+	'still-in-dfu': {
+		title: hints['still-in-dfu'].title,
+		text: 'The board did not start its firmware and is still in its ROM bootloader. Press s on the device list to start it, or unplug it and plug it in again without holding BOOT.',
+	},
+};
+
+/** A hint as the terminal UI says it. */
+export const tuiHint = (id: HintId): Hint => tuiHints[id] ?? hints[id];

@@ -18,8 +18,8 @@ import {detectTheme} from './screens/theme.js';
 import type {Job, JobKind, JobResult, StartJob} from './jobs/types.js';
 import type {TuiServices, TuiSettings} from './screens/types.js';
 
-export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'>, cwd = process.cwd()): TuiSettings {
-	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, address: flags.address};
+export function settingsFromFlags(flags: Pick<CliFlags, 'firmware' | 'fullErase' | 'verify' | 'reboot' | 'baud' | 'address'> & Partial<Pick<CliFlags, 'keepSettings'>>, cwd = process.cwd()): TuiSettings {
+	const settings: TuiSettings = {startDir: cwd, fullErase: flags.fullErase, verify: flags.verify, reboot: flags.reboot, baud: flags.baud, keepSettings: flags.keepSettings ?? true, address: flags.address};
 	if (flags.firmware) {
 		const path = resolve(cwd, flags.firmware);
 		if (!existsSync(path)) settings.firmwareNote = `${flags.firmware}: no such file or folder; starting in the current folder.`;
@@ -100,6 +100,7 @@ export function realServices(flags: Pick<CliFlags, 'simulate' | 'simulateState'>
 			flash: lazyStart('flash', async () => (await import('./jobs/flash-job.js')).startFlashJob),
 			backup: lazyStart('backup', async () => (await import('./jobs/backup-job.js')).startBackupJob),
 			leave: lazyStart('leave', async () => (await import('./jobs/leave-job.js')).startLeaveJob),
+			'on-connect': lazyStart('on-connect', async () => (await import('./jobs/on-connect-job.js')).startOnConnectJob),
 		},
 		backupPath: (board) => defaultBackupPath(board),
 	};

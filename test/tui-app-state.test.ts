@@ -10,6 +10,7 @@ import {knownBoard, shownBoards} from '../source/screens/use-device-list-state.j
 import {KeyReader, parseKeys} from '../source/screens/keys.js';
 import type {ConfirmFacts, JobEvent, JobResult} from '../source/jobs/types.js';
 import {JobBinding} from '../source/screens/app-effects.js';
+import {fleetCounts, fleetPageRows, fleetWindow} from '../source/screens/use-fleet-state.js';
 import {dfuBoard, image, keys, serialBoard, world, type World} from './helpers/tui-world.js';
 
 /** Where the app is: the screen, and what is highlighted there. */
@@ -18,7 +19,7 @@ function where(s: AppState) {
 	const out: Record<string, unknown> = {screen: v.screen};
 	if (v.screen === 'firmware') out.board = v.board.id;
 	if (v.screen === 'firmware' && s.picker) out.cursor = currentEntry(s.picker)?.name;
-	if (v.screen === 'options') Object.assign(out, {board: v.board.id, file: v.file, cursor: optionsCursor(s.options, v), choices: s.options.choices});
+	if (v.screen === 'options') Object.assign(out, {board: v.board.id, file: v.file, cursor: optionsCursor(s.options, {...v, onConnect: s.available['on-connect']}), choices: s.options.choices});
 	if (v.screen === 'devices') out.selected = s.devices.selectedId;
 	return out;
 }
@@ -178,9 +179,9 @@ test('stop: the question closes when the flash ends while it is open; y afterwar
 	w.type('y');
 	w.job({type: 'progress', phase: 'write', done: 10, total: 100, rate: 0});
 	w.type('q');
-	assert.equal(w.state().quitAsk, true);
+	assert.equal(w.state().ask, 'quit');
 	w.job({type: 'result', result: result()});
-	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.state().ask, undefined);
 	assert.equal(w.state().view.screen, 'result');
 	w.type('y');
 	assert.deepEqual(w.exits, []);
@@ -192,7 +193,7 @@ test('stop: q then y stops the job; its result screen is shown, then the app qui
 	w.type('y');
 	w.job({type: 'progress', phase: 'erase', done: 0, total: 100, rate: 0});
 	w.type('q' + 'n');
-	assert.equal(w.state().quitAsk, false);
+	assert.equal(w.state().ask, undefined);
 	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
 	w.type(keys.ctrlC + 'y');
 	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1);
@@ -209,14 +210,14 @@ test('options: the baud rate is not selectable with "No reboot sequence" on', ()
 	assert.equal(w.state().view.screen, 'options');
 	w.type(keys.down + keys.down + ' ' + keys.down);
 	assert.equal(w.state().options.choices.reboot, false);
-	assert.equal(where(w.state()).cursor, 'noReboot', 'baud is skipped');
-	w.type(' ' + keys.down + ' ');
+	assert.equal(where(w.state()).cursor, 'onConnect', 'baud and keep settings are skipped');
+	w.type(keys.up + ' ' + keys.down + ' ');
 	assert.equal(w.state().options.choices.baud, 230400);
 });
 
 test('options: a burst of Backspaces in the .bin address deletes as many characters', () => {
 	const w = world();
-	w.type(keys.enter + keys.end + keys.up + keys.enter + keys.end + keys.backspace.repeat(4) + '8000' + keys.enter);
+	w.type(keys.enter + keys.end + keys.up + keys.enter + keys.end + keys.up + keys.backspace.repeat(4) + '8000' + keys.enter);
 	assert.equal(w.state().options.choices.address, '0x08008000');
 	const reload = w.log.find((c) => c.type === 'load-image');
 	assert.equal(reload?.type === 'load-image' && reload.address, 0x08008000);
@@ -285,4 +286,306 @@ test('job binding: progress at most every 100 ms; a silent phase is passed on ag
 	const n = sent.length;
 	await new Promise((r) => setTimeout(r, 1100));
 	assert.equal(sent.length, n, 'nothing after the result');
+});
+
+test('no CLI flags: every hint the TUI shows and every text on its screens names keys, not flags', async () => {
+	const {readFileSync, readdirSync} = await import('node:fs');
+	const {join} = await import('node:path');
+	const {knownFlagNames} = await import('../source/cli/flags.js');
+	const {hints, tuiHint} = await import('../source/hints.js');
+	const flags = [...knownFlagNames()].filter((f) => f.length > 1 && /^[a-z-]+$/.test(f));
+	const named = (text: string) => flags.filter((f) => new RegExp(`(^|[^\\w-])--${f}(?![\\w-])`).test(text));
+	for (const id of Object.keys(hints) as (keyof typeof hints)[]) assert.deepEqual(named(tuiHint(id).text), [], `hint ${id}: ${tuiHint(id).text}`);
+	// The screens' own strings (comments left out).
+	const dir = join(process.cwd(), 'source', 'screens');
+	for (const file of readdirSync(dir)) {
+		const code = readFileSync(join(dir, file), 'utf8')
+			.split('\n')
+			.filter((l) => !/^\s*(\/\/|\/?\*)/.test(l))
+			.join('\n');
+		const strings = [...code.matchAll(/'([^'\n]*)'|`([^`]*)`|"([^"\n]*)"/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+		for (const s of strings) assert.deepEqual(named(s), [], `${file}: ${s}`);
+	}
+});
+
+test('force: another board\'s settings, like a wrong-target image, go ahead only on the typed word; q and ? are letters there', () => {
+	const w = world({available: {'settings-backup': true}});
+	w.type(keys.down + 'b');
+	w.job({type: 'question', question: {id: 3, kind: 'restore-other-board', backupMcuId: 'AAA', boardMcuId: 'BBB'}});
+	assert.equal(w.state().view.screen, 'question');
+	w.type('y');
+	assert.equal(w.log.filter((c) => c.type === 'answer').length, 0, 'y alone does nothing');
+	w.type('q?');
+	assert.equal(w.state().ask, undefined, 'q is typed, not quit');
+	assert.equal(w.state().view.screen, 'question', '? is typed, not the hints');
+	w.type(keys.backspace + keys.backspace + keys.backspace + 'force' + keys.enter);
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['force']);
+});
+
+test('keep settings: on by default for a flight controller, toggled with Space, sent with the flash; not offered for a board in DFU', () => {
+	const raw = keys.down + keys.enter + keys.enter + keys.down.repeat(4);
+	const {burst, slow} = both(raw);
+	assert.deepEqual(where(burst.state()), where(slow.state()));
+	const w = burst;
+	assert.equal(w.state().options.choices.keepSettings, true);
+	assert.equal(where(w.state()).cursor, 'keepSettings');
+	w.type(' ');
+	assert.equal(w.state().options.choices.keepSettings, false);
+	w.type(' ' + keys.enter);
+	assert.equal(w.jobs[0]!.request.keepSettings, true);
+	const off = world();
+	off.type(keys.down + keys.enter + keys.enter + keys.down.repeat(4) + ' ' + keys.enter);
+	assert.equal(off.jobs[0]!.request.keepSettings, false);
+	// A board in DFU: the row is never highlighted.
+	const d = world();
+	d.type(keys.enter + keys.enter);
+	const seen = new Set<string>();
+	for (let i = 0; i < 8; i++) {
+		d.type(keys.down);
+		seen.add(String(where(d.state()).cursor));
+	}
+	assert.ok(!seen.has('keepSettings'), [...seen].join(' '));
+});
+
+test('keep settings: when the backup fails the job asks; y flashes on without one, n ends the flash', () => {
+	const ask = (reply: string) => {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'progress', phase: 'backup', done: 0, total: 1, rate: 0});
+		w.job({type: 'question', question: {id: 2, kind: 'continue-without-backup', reason: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt. Nothing was flashed.'}});
+		assert.equal(w.state().view.screen, 'question');
+		w.type(reply);
+		return w;
+	};
+	const yes = ask('y');
+	assert.deepEqual(yes.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && [c.id, c.reply]), [[1, 'yes'], [2, 'yes']]);
+	assert.equal(yes.state().view.screen, 'progress');
+	const no = ask('n');
+	assert.deepEqual(no.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['yes', 'no']);
+	no.job({type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'untouched'}, error: {code: 1, message: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt. Nothing was flashed.', hint: null, hintId: 'cli-no-prompt'}})});
+	assert.equal(no.state().view.screen, 'result');
+});
+
+test('result: r opens the lines the firmware refused (and those still different), Esc returns, Enter then goes to the device list', () => {
+	const w = world();
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	const rejected = Array.from({length: 30}, (_, i) => ({line: `set d_min_${i} = 20`, message: 'Invalid name'}));
+	w.job({type: 'result', result: result({data: {board: serialBoard, durationMs: 1, warnings: [], boardState: 'running', settings: {backup: '/b/x.txt', restored: true, applied: 3, rejected, remaining: ['set a = 1']}}})});
+	assert.equal(w.state().view.screen, 'result');
+	w.type('r' + keys.down + keys.down);
+	const v = w.state().view;
+	assert.equal(v.screen, 'settings-lines');
+	assert.equal(v.screen === 'settings-lines' && v.s.offset, 2);
+	w.type(keys.end + keys.down);
+	assert.equal(w.state().view.screen === 'settings-lines' && (w.state().view as {s: {offset: number}}).s.offset, 30, 'the last entry is the line still different');
+	w.type(keys.esc);
+	assert.equal(w.state().view.screen, 'result');
+	w.type(keys.enter);
+	assert.equal(w.state().view.screen, 'devices');
+	// Nothing refused: r does nothing.
+	const clean = world();
+	clean.type(keys.enter + keys.enter + keys.enter);
+	clean.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts(), requires: 'yes'}});
+	clean.type('y');
+	clean.job({type: 'result', result: result()});
+	clean.type('r');
+	assert.equal(clean.state().view.screen, 'result');
+});
+
+/** A flash of the flight controller, confirmed, now waiting for it in DFU after the reboot. */
+function waitingForDfu() {
+	const w = world();
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	w.job({type: 'progress', phase: 'reboot', done: 1, total: 1, rate: 0});
+	w.job({type: 'progress', phase: 'wait', done: 0, total: 1, rate: 0, elapsedMs: 12_000, expectedMs: 60_000});
+	w.job({type: 'warning', warning: {text: 'No DFU board yet: hold the BOOT button and plug the board in again (still waiting).', hint: 'boot-button'}});
+	return w;
+}
+
+test('stop: Esc on the progress asks to stop and stays in the app; q asks to stop and quit', () => {
+	const w = waitingForDfu();
+	w.type(keys.esc);
+	assert.equal(w.state().ask, 'stop');
+	w.type('n');
+	assert.equal(w.state().ask, undefined);
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
+	w.type(keys.esc + 'y');
+	assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1);
+	assert.equal(w.state().job?.stopping, true);
+	assert.equal(w.state().quitting, false);
+	w.job({type: 'result', result: result({ok: false, cancelled: true, exitCode: 130, data: {boardState: 'untouched'}, error: {code: 130, message: 'Interrupted while waiting for the DFU board.', hint: null, hintId: 'interrupted'}})});
+	assert.equal(w.state().view.screen, 'result');
+	assert.deepEqual(w.exits, [], 'still in the app');
+	w.type(keys.enter);
+	assert.equal(w.state().view.screen, 'devices');
+	// Typed ahead in one burst: the same.
+	const b = waitingForDfu();
+	b.type(keys.esc + 'n' + keys.esc + 'y');
+	assert.equal(b.log.filter((c) => c.type === 'stop-job').length, 1);
+	const q = waitingForDfu();
+	q.type('q');
+	assert.equal(q.state().ask, 'quit');
+	q.type('y');
+	assert.equal(q.state().quitting, true);
+});
+
+test('progress: a phase the job did not announce (compare, unprotect) takes its place in the list', async () => {
+	const {shownPhases} = await import('../source/screens/use-job-state.js');
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: confirmFacts(), requires: 'yes'}});
+	w.type('y');
+	w.job({type: 'progress', phase: 'compare', done: 10, total: 100, rate: 0});
+	assert.deepEqual(shownPhases(w.state().job!), ['compare', 'erase', 'write', 'verify', 'leave']);
+	w.job({type: 'progress', phase: 'write', done: 10, total: 100, rate: 0});
+	assert.deepEqual(w.state().job!.finished, ['compare', 'erase']);
+	assert.deepEqual(shownPhases(w.state().job!), ['compare', 'erase', 'write', 'verify', 'leave']);
+});
+
+const f405 = (n: number) => ({...dfuBoard, id: `SN40${n}`, serialNumber: `SN40${n}`, usbPath: `1-${n}`});
+const fleetFlash = (n: number, event: JobEvent): JobEvent => ({type: 'fleet', boardId: `SN40${n}@1-${n}`, board: f405(n), event});
+const flashed = (n: number): JobEvent =>
+	fleetFlash(n, {type: 'result', result: result({data: {board: f405(n), durationMs: 2100, verified: true, left: true, warnings: [], boardState: 'running'}})});
+
+/** Device list -> firmware -> options -> the "Flash on connect" row -> y: the fleet screen. */
+function toFleet(raw = keys.enter + keys.enter + keys.end + keys.enter, mode: 'burst' | 'slow' = 'burst') {
+	const w = world();
+	w.type(raw, mode);
+	assert.equal(w.jobs[0]?.kind, 'on-connect');
+	w.job({type: 'question', question: {id: 1, kind: 'confirm-fleet', file: '/fw/betaflight-4.5.1-STM32F405.hex', image: image('/fw/betaflight-4.5.1-STM32F405.hex', 'STM32F405')}});
+	w.type('y', mode);
+	return w;
+}
+
+test('flash on connect: the Options row starts the on-connect job with the image and the options; its question is answered from the y/n screen', () => {
+	const w = world();
+	w.type(keys.enter + keys.enter + ' ' + keys.end);
+	assert.equal(where(w.state()).cursor, 'onConnect');
+	w.type(keys.enter);
+	assert.equal(w.jobs.length, 1);
+	const job = w.jobs[0]!;
+	assert.equal(job.kind, 'on-connect');
+	assert.equal(job.request.board, undefined, 'no board: every board that fits');
+	assert.equal(job.request.file, '/fw/betaflight-4.5.1-STM32F405.hex');
+	assert.ok(job.request.image);
+	assert.deepEqual([job.request.fullErase, job.request.verify, job.request.keepSettings, job.request.reboot], [true, true, true, true]);
+	assert.equal(job.request.force, undefined, 'never forced');
+	assert.equal(w.state().view.screen, 'options', 'waiting for the job to ask');
+	w.job({type: 'question', question: {id: 4, kind: 'confirm-fleet', file: '/fw/betaflight-4.5.1-STM32F405.hex', image: image('/fw/betaflight-4.5.1-STM32F405.hex', 'STM32F405')}});
+	assert.equal(w.state().view.screen, 'question');
+	w.type('y');
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && [c.id, c.reply]), [[4, 'yes']]);
+	assert.equal(w.state().view.screen, 'fleet');
+	// Declined: back on the options (values kept) once the job has ended.
+	const n = world();
+	n.type(keys.enter + keys.enter + ' ' + keys.end + keys.enter);
+	n.job({type: 'question', question: {id: 1, kind: 'confirm-fleet', file: '/fw/a.hex', image: image('/fw/a.hex', 'STM32F405')}});
+	n.type('n');
+	n.job({type: 'result', result: result({kind: 'on-connect', ok: false, exitCode: 5, error: {code: 5, message: 'Not confirmed', hint: null, hintId: null}})});
+	assert.equal(n.state().view.screen, 'options');
+	assert.equal(n.state().options.choices.fullErase, true);
+	assert.equal(n.state().options.error, undefined);
+});
+
+test('flash on connect: a row per board from the job\'s events; a board seen again keeps its result; the counts', () => {
+	const w = toFleet();
+	w.job(fleetFlash(1, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']}));
+	w.job(fleetFlash(1, {type: 'progress', phase: 'write', done: 10, total: 100, rate: 0}));
+	w.job({type: 'board-skipped', boardId: 'SN722@1-9', board: {...serialBoard, usbPath: '1-9'}, reason: 'Built for STM32F405, but the flight controller reports STM32F7X2.'});
+	w.job(fleetFlash(2, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']}));
+	w.job(flashed(2));
+	w.job({type: 'board-skipped', boardId: 'SN402@1-2', board: f405(2), reason: 'Already flashed in this run: not flashed again.'});
+	w.job(fleetFlash(3, {type: 'result', result: result({ok: false, exitCode: 1, error: {code: 1, message: 'The board left mid-write.', hint: null, hintId: 'device-gone'}})}));
+	const rows = w.state().job!.fleet;
+	assert.deepEqual(rows.map((r) => r.boardId), ['SN401@1-1', 'SN722@1-9', 'SN402@1-2', 'SN403@1-3']);
+	assert.equal(rows[0]!.progress?.phase, 'write');
+	assert.match(rows[1]!.skipped ?? '', /reports STM32F7X2/);
+	assert.equal(rows[2]!.result?.ok, true);
+	assert.match(rows[2]!.seenAgain ?? '', /Already flashed/);
+	assert.equal(rows[2]!.skipped, undefined);
+	assert.deepEqual(fleetCounts(rows), {tried: 3, flashed: 1, failed: 1, running: 1, skipped: 1});
+});
+
+test('flash on connect: Esc asks, y stops taking boards; Esc again stops the flashes under way; the end shows the summary, Enter goes to the device list', () => {
+	for (const mode of ['burst', 'slow'] as const) {
+		const w = toFleet(keys.enter + keys.enter + keys.end + keys.enter, mode);
+		w.job(fleetFlash(1, {type: 'progress', phase: 'write', done: 10, total: 100, rate: 0}));
+		w.type(keys.esc + 'n', mode);
+		assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 0);
+		w.type(keys.esc, mode);
+		assert.equal(w.state().ask, 'stop');
+		w.type('y', mode);
+		assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 1, 'the first stop: no new boards');
+		assert.equal(w.state().job?.stopping, true);
+		assert.equal(w.state().quitting, false);
+		w.type(keys.esc + 'y', mode);
+		assert.equal(w.log.filter((c) => c.type === 'stop-job').length, 2, 'the second stop: the flashes under way too');
+		assert.equal(w.state().job?.stoppingAll, true);
+		w.type(keys.esc, mode);
+		assert.equal(w.state().ask, undefined, 'nothing left to stop');
+		w.job(fleetFlash(1, {type: 'result', result: result({ok: false, cancelled: true, exitCode: 130, error: {code: 130, message: 'Interrupted.', hint: null, hintId: 'interrupted'}})}));
+		w.job({type: 'result', result: result({kind: 'on-connect', ok: false, cancelled: true, exitCode: 130, summary: 'Stopped.', error: {code: 130, message: 'Stopped. 1 board tried: 0 flashed, 1 failed.', hint: null, hintId: 'interrupted'}})});
+		assert.equal(w.state().view.screen, 'fleet', 'the summary is on the fleet screen');
+		assert.deepEqual(w.exits, []);
+		w.type(keys.enter, mode);
+		assert.equal(w.state().view.screen, 'devices');
+	}
+	// Nothing under way: the first stop is the last.
+	const idle = toFleet();
+	idle.type(keys.esc + 'y' + keys.esc);
+	assert.equal(idle.log.filter((c) => c.type === 'stop-job').length, 1);
+	assert.equal(idle.state().ask, undefined);
+	// q: stop taking boards and quit once the flashes under way are done; q again stops those too.
+	const q = toFleet();
+	q.job(fleetFlash(1, {type: 'progress', phase: 'write', done: 10, total: 100, rate: 0}));
+	q.type('qy');
+	assert.equal(q.state().quitting, true);
+	q.type('qy');
+	assert.equal(q.log.filter((c) => c.type === 'stop-job').length, 2);
+	q.job({type: 'result', result: result({kind: 'on-connect', ok: false, cancelled: true, exitCode: 130})});
+	assert.deepEqual(q.exits, [130]);
+});
+
+test('flash on connect: Up/Down move through the boards and keep the highlighted one in view', () => {
+	const w = toFleet();
+	for (let n = 1; n <= 12; n++) w.job(flashed(n));
+	const page = fleetPageRows(w.state().size);
+	w.type(keys.down.repeat(11));
+	const v = w.state().view;
+	assert.equal(v.screen === 'fleet' && v.s.selected, 'SN4012@1-12');
+	assert.equal(v.screen === 'fleet' && fleetWindow(v.s, w.state().job!.fleet, page), 12 - page);
+	w.type(keys.home);
+	const h = w.state().view;
+	assert.equal(h.screen === 'fleet' && fleetWindow(h.s, w.state().job!.fleet, page), 0);
+	const slow = toFleet();
+	for (let n = 1; n <= 12; n++) slow.job(flashed(n));
+	slow.type(keys.down.repeat(11) + keys.home, 'slow');
+	assert.deepEqual(slow.state().view, w.state().view);
+});
+
+test('job binding: each board\'s progress in flash on connect is passed on at most every 100 ms, its other events at once and in order', async () => {
+	const sent: JobEvent[] = [];
+	const b = new JobBinding(1, (e) => sent.push(e));
+	for (let i = 0; i <= 20; i++) {
+		b.listener(fleetFlash(1, {type: 'progress', phase: 'write', done: i, total: 100, rate: 0}));
+		b.listener(fleetFlash(2, {type: 'progress', phase: 'write', done: i, total: 100, rate: 0}));
+	}
+	assert.equal(sent.length, 2, 'the first of each board at once');
+	b.listener(fleetFlash(2, {type: 'info', text: 'hello'}));
+	assert.equal(sent.length, 4, "board 2's latest progress first, then its info");
+	assert.equal(((sent[2] as {event: {done: number}}).event).done, 20);
+	await new Promise((r) => setTimeout(r, 130));
+	assert.equal(sent.length, 5);
+	assert.equal(((sent[4] as {boardId: string; event: {done: number}}).event).done, 20);
+	b.listener({type: 'result', result: result({kind: 'on-connect'})});
+	assert.equal(sent.at(-1)!.type, 'result');
 });

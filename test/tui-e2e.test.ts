@@ -227,3 +227,83 @@ test('e2e: the UI starts from the code-cached bundle (cache written on the first
 		assert.equal(files.filter((f) => f.endsWith('.v8')).length, 1, files.join(' '));
 	}
 });
+
+/** Where a run keeps its settings backups and flash log: in its demo folder, not the home folder. */
+const homes = (dir: string) => ({XDG_DATA_HOME: join(dir, 'data'), XDG_STATE_HOME: join(dir, 'state')});
+
+test('e2e: flash on connect at 80x24 after a screenful: two F405s flashed as they arrive, the F722 skipped; every screen is the frame; stopped with Esc, the summary, back to the device list', {skip, timeout: 120_000}, async () => {
+	const dir = demo();
+	const {t, frames} = launch(80, 24, {TERM: 'screen', LANG: 'C.UTF-8', ...homes(dir)}, '--simulate=stm32f405,stm32f405,stm32f722 --simulate-arrival 1500', screenful, dir);
+	try {
+		const before = (await t.waitFor('READY')).split('\n');
+		const step = async (name: string, want: string | RegExp, ms?: number) => {
+			await t.waitFor(want, ms);
+			const screen = await t.matchesFrame(frames, name);
+			assert.equal(screen.filter((l) => /^fcflash-tui [-–] /.test(l)).length, 1, `${name}: one title`);
+			for (const line of screen) assert.ok([...line].length <= 80, `${name}: line wider than 80 columns`);
+			return screen.join('\n');
+		};
+		await step('device list', '1 board connected');
+		t.keys('Enter');
+		await step('firmware picker', 'Fits this board');
+		t.keys('Enter');
+		await step('options', 'Full chip erase');
+		t.keys('End');
+		let s = await step('options, the flash on connect row', '❯ Flash on connect');
+		assert.match(s, /Enter flash on connect/);
+		t.keys('Enter');
+		s = await step('confirmation', 'Flash this file onto every board');
+		assert.match(s, /Image:\s+Betaflight 4\.5\.1, built for STM32F405/);
+		t.keys('y');
+		s = await step('fleet, two flashed, one skipped', /Tried 2: 2 flashed, 0 failed, 0 under way; 1 skipped/, 60_000);
+		const rows = s.split('\n').filter((l) => /^(❯| ) [✔▶✘–] /.test(l));
+		assert.equal(rows.length, 3, s);
+		assert.equal(rows.filter((l) => /STM32F405\s+flashed in /.test(l)).length, 2, s);
+		assert.match(rows.find((l) => /skipped/.test(l)) ?? '', /STM32F7\S*\s+skipped: /);
+		t.keys('Escape');
+		s = await step('fleet, stop question', 'Stop taking boards?');
+		t.keys('y');
+		s = await step('fleet, the summary', 'Press Enter to return to the device list', 30_000);
+		assert.match(s, /Stopped taking boards\. 2 boards tried: 2 flashed, 0 failed, 1 skipped\./);
+		t.keys('Enter');
+		await step('device list again', 'Choose a board');
+		t.keys('q');
+		await t.waitFor('EXIT=0');
+		assertShellBack(before, t.lines());
+		const log = readFileSync(join(dir, 'state', 'fcflash-tui', 'flash.log'), 'utf8');
+		assert.equal(log.split('\n').filter((l) => /"reason":"on-connect","ok":true/.test(l)).length, 2, log);
+	} finally {
+		t.kill();
+	}
+});
+
+test('e2e: a keep-settings flash of the demo F722 at 80x24: the result shows what runs now, the settings and the backup file', {skip, timeout: 90_000}, async () => {
+	const dir = demo();
+	const {t, frames} = launch(80, 24, {TERM: 'screen', LANG: 'C.UTF-8', ...homes(dir)}, '--simulate', screenful, dir);
+	try {
+		await t.waitFor('2 boards connected');
+		t.keys('Down', 'Enter');
+		await t.waitFor(/❯ ✔ betaflight-4\.5\.1-STM32F722\.hex/);
+		t.keys('Enter');
+		await t.waitFor('Keep settings');
+		let s = (await t.matchesFrame(frames, 'options')).join('\n');
+		assert.match(s, /Keep settings \(backup and restore\)\s+\[x\]/);
+		t.keys('Enter');
+		await t.waitFor('Flash this board?');
+		s = (await t.matchesFrame(frames, 'confirmation')).join('\n');
+		assert.match(s, /back up its settings/);
+		t.keys('y');
+		await t.waitFor('Flashed successfully', 60_000);
+		s = (await t.matchesFrame(frames, 'result')).join('\n');
+		assert.match(s, /Running:\s+BTFL 4\.5\.1 STM32F7X2, the flashed image/);
+		assert.match(s, /Settings:\s+(kept|restored)/);
+		const backup = /Backup:\s+(\S+)/.exec(s.replace(/\/\n +/g, '/'))?.[1];
+		assert.ok(backup?.startsWith(join(dir, 'data', 'fcflash-tui', 'backups')) && existsSync(backup), s);
+		t.keys('Enter');
+		await t.waitFor('Choose a board');
+		t.keys('q');
+		await t.waitFor('EXIT=0');
+	} finally {
+		t.kill();
+	}
+});

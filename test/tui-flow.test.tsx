@@ -12,6 +12,8 @@ import type {TuiServices, TuiSettings} from '../source/screens/types.js';
 import {startFlashJob} from '../source/jobs/flash-job.js';
 import {startBackupJob} from '../source/jobs/backup-job.js';
 import {startLeaveJob} from '../source/jobs/leave-job.js';
+import {startSettingsBackupJob} from '../source/jobs/settings-job.js';
+import {startOnConnectJob} from '../source/jobs/on-connect-job.js';
 import {SimulatedSource} from '../source/devices/simulated.js';
 import {loadFirmware} from '../source/firmware/load.js';
 import {writeDemoFiles} from '../scripts/synthetic-firmware.js';
@@ -22,12 +24,17 @@ const keys = {up: '\x1b[A', down: '\x1b[B', enter: '\r', esc: '\x1b', space: ' '
 
 const demoDir = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-'));
 writeDemoFiles(demoDir);
+// Settings backups (a flight controller's flash keeps its settings) go here, not into the home folder.
+const dataHome = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-data-'));
+process.env.XDG_DATA_HOME = dataHome;
+// Flash on connect logs each board's result to the flash log.
+process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'fcflash-tui-flow-state-'));
 
-function setup(jobs: Partial<TuiServices['jobs']> = {}, settings: Partial<TuiSettings> = {}) {
+function setup(jobs: Partial<TuiServices['jobs']> = {}, settings: Partial<TuiSettings> = {}, source = () => new SimulatedSource('', {timeScale: 0})) {
 	const exits: number[] = [];
 	const backups = mkdtempSync(join(tmpdir(), 'fcflash-tui-backups-'));
 	const services: TuiServices = {
-		openSource: async () => new SimulatedSource('', {timeScale: 0}),
+		openSource: async () => source(),
 		loadImage: (path, options) => loadFirmware(path, options),
 		jobs: {flash: startFlashJob, backup: startBackupJob, leave: startLeaveJob, ...jobs},
 		backupPath: (b) => join(backups, `${b.serialNumber}.bin`),
@@ -99,7 +106,29 @@ test('flow: a serial FC is flashed through the reboot into DFU, keeping its name
 	f = await waitFor(frame, 'Flash this board?');
 	assert.match(f, /reboot it into DFU/);
 	r.stdin.write('y');
-	await waitFor(frame, 'Flashed successfully', 20000);
+	f = await waitFor(frame, 'Flashed successfully', 20000);
+	// The settings went through the backup and came back; what runs was seen over MSP.
+	assert.match(f, /Running:\s+BTFL 4\.5\.1 STM32F7X2, the flashed image/);
+	assert.match(f, /Settings:\s+(kept|restored)/);
+	const backup = /Backup:\s+(\S+)/.exec(f.replace(/\/\n +/g, '/'))?.[1];
+	assert.ok(backup?.startsWith(join(dataHome, 'fcflash-tui', 'backups')) && existsSync(backup), f);
+	assert.match(readFileSync(backup!, 'utf8'), /^# version/m);
+	r.unmount();
+});
+
+test('flow: b on a flight controller saves its settings with the settings job and shows the file', async () => {
+	const {r} = setup({'settings-backup': startSettingsBackupJob});
+	const frame = r.lastFrame;
+	await waitFor(frame, '2 boards connected');
+	r.stdin.write(keys.down);
+	await waitFor(frame, '❯ sim:ttyACM1');
+	r.stdin.write('b');
+	const f = await waitFor(frame, 'Saved the settings', 20000);
+	const file = /File:\s+(\S+)/.exec(f.replace(/\/\n +/g, '/'))?.[1];
+	assert.ok(file && existsSync(file), f);
+	assert.match(f, /Firmware:\s+BTFL 4\.5\.1 STM32F7X2/);
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Choose a board');
 	r.unmount();
 });
 
@@ -147,7 +176,7 @@ test('flow: q then y during a flash stops it; the result says what the board hol
 	r.stdin.write('q');
 	await waitFor(frame, 'Stop flashing and quit?');
 	r.stdin.write('n');
-	let f = await waitFor(frame, 'q stop');
+	let f = await waitFor(frame, 'q quit');
 	assert.doesNotMatch(f, /Stop flashing and quit\?/);
 	r.stdin.write(keys.ctrlC);
 	await waitFor(frame, 'y stop, n go on');
@@ -193,3 +222,32 @@ function readdirFirst(dir: string): string | undefined {
 	const name = readdirSync(dir)[0];
 	return name ? join(dir, name) : undefined;
 }
+
+test('flow: flash on connect from the Options: two F405s flashed, the F722 skipped, stopped with Esc, the summary, back to the device list', async () => {
+	const {r, exits} = setup({'on-connect': startOnConnectJob}, {preselect: 'betaflight-4.5.1-STM32F405.hex'}, () => new SimulatedSource('stm32f405,stm32f405,stm32f722', {timeScale: 0, arrivalMs: 300}));
+	const frame = r.lastFrame;
+	await waitFor(frame, 'board');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Fits this board');
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Full chip erase');
+	r.stdin.write(keys.end);
+	await waitFor(frame, '❯ Flash on connect');
+	r.stdin.write(keys.enter);
+	let f = await waitFor(frame, 'Flash this file onto every board');
+	assert.match(f, /Image:\s+Betaflight 4\.5\.1, built for STM32F405/);
+	r.stdin.write('y');
+	f = await waitFor(frame, /Tried 2: 2 flashed, 0 failed, 0 under way; 1 skipped/, 30000);
+	assert.match(f, /skipped: /);
+	assert.match(f, /STM32F7/);
+	r.stdin.write(keys.esc);
+	await waitFor(frame, 'Stop taking boards?');
+	r.stdin.write('y');
+	f = await waitFor(frame, 'Press Enter to return to the device list', 20000);
+	assert.match(f, /Stopped taking boards\. 2 boards tried: 2 flashed, 0 failed, 1 skipped\./);
+	r.stdin.write(keys.enter);
+	await waitFor(frame, 'Choose a board');
+	r.stdin.write('q');
+	assert.deepEqual(await exited(exits), [0]);
+	r.unmount();
+});

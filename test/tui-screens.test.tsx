@@ -34,6 +34,9 @@ function fits(state: AppState, what: string, theme = unicode): string {
 	return f;
 }
 
+/** The frame with every run of blanks (line breaks and indents of wrapped text) as one space. */
+const flat = (f: string) => f.replace(/\s+/g, ' ');
+
 const sized = (w: World, size: {columns: number; rows: number}) => {
 	w.dispatch({type: 'resize', size});
 	return w.state();
@@ -117,7 +120,7 @@ test('options: help wraps at 60 columns; not-needed rows say why', () => {
 		assert.match(f, /❯ Full chip erase\s+\[ \]/);
 		assert.match(f, /settings are\s+kept/);
 		assert.match(f, /No reboot sequence\s+–/);
-		assert.match(f, /Not needed: the board is already in DFU/);
+		assert.match(f, /Not needed: the board is in DFU/);
 	}
 });
 
@@ -206,4 +209,267 @@ test('too small: below 60x20 the app says so', () => {
 	const w = world();
 	const f = frame(sized(w, {columns: 50, rows: 14}));
 	assert.match(f, /needs at least\s+60x20/);
+});
+
+test('no CLI flags on the screens: the hints and the result say what to press, not which flag to pass', () => {
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({mismatch: 'Built for MATEKF405.'}), requires: 'force'}});
+	w.type(keys.esc);
+	w.job({type: 'result', result: result({ok: false, exitCode: 2, error: {code: 2, message: 'Built for MATEKF405. Nothing was written. Type force to flash it anyway.', hint: null, hintId: 'target-mismatch'}})});
+	let f = fits(w.state(), 'options with the refusal');
+	assert.match(f, /Firmware target differs/);
+	w.type('?');
+	f = frame(w.state());
+	assert.match(f, /type force and press Enter/);
+	assert.doesNotMatch(f, /--force/);
+	const p = world();
+	p.type(keys.enter + keys.enter + keys.enter + 'y');
+	p.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts(), requires: 'yes'}});
+	p.job({type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'untouched'}, error: {code: 1, message: 'The chip is read-protected.', hint: null, hintId: 'read-protect'}})});
+	f = frame(sized(p, {columns: 80, rows: 30}));
+	assert.match(f, /Read protection/);
+	assert.doesNotMatch(f, /--unprotect/);
+});
+
+const rejectedLines = Array.from({length: 30}, (_, i) => ({line: `set d_min_axis_${i} = ${20 + i}`, message: 'Invalid name'}));
+
+function keptSettingsFlash(size: {columns: number; rows: number}) {
+	const w = world({size});
+	w.type(keys.down + keys.enter + keys.enter + keys.enter);
+	w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+	w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	const warnings = rejectedLines.map((r) => ({text: `Not restored: ${r.line} (${r.message})`, hint: 'settings-rejected' as const}));
+	for (const warning of warnings.slice(0, 3)) w.job({type: 'warning', warning});
+	w.job({
+		type: 'result',
+		result: result({
+			data: {
+				board: serialBoard,
+				erase: {mode: 'sectors', sectors: 4, bytes: 393216, unchanged: 2, blank: 0},
+				written: 450000,
+				verified: true,
+				left: true,
+				durationMs: 21300,
+				warnings,
+				boardState: 'running',
+				firmware: {variant: 'BTFL', version: '2025.12.0', target: 'STM32F7X2', matchesImage: true},
+				settings: {backup: '/home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt', restored: true, applied: 42, rejected: rejectedLines, remaining: ['set gyro_lpf1_static_hz = 250']},
+			},
+		}),
+	});
+	return w;
+}
+
+test('options: "Keep settings (backup and restore)" on for a flight controller; for a board in DFU it says why it does not apply', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter);
+		let f = fits(sized(w, size), 'options of a flight controller');
+		assert.match(f, /Keep settings \(backup and restore\)\s+\[x\]/);
+		w.type(keys.down.repeat(4));
+		f = fits(w.state(), 'keep settings highlighted');
+		assert.match(f, /❯ Keep settings/);
+		assert.match(f, /backed up over its CLI before the\s+flash\s+and restored/);
+		const d = world();
+		d.type(keys.enter + keys.end + keys.up + keys.enter);
+		f = fits(sized(d, size), 'options of a board in DFU (.bin)');
+		assert.match(f, /Keep settings \(backup and restore\)\s+–/);
+		assert.match(flat(f), /no settings to read/);
+	}
+});
+
+test('confirm: a flight controller\'s steps include the backup and the restore; a board in DFU is told its settings cannot be backed up', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard, steps: ['back up its settings', 'reboot it into DFU', 'write 440 KiB', 'verify', 'start the firmware', 'check it runs the new firmware', 'restore its settings']}), requires: 'yes'}});
+		let f = fits(sized(w, size), 'confirm FC');
+		assert.match(f, /Then:\s+back up its settings, reboot it into DFU,/);
+		assert.match(f, /restore its\s+settings/);
+		const d = world();
+		d.type(keys.enter + keys.enter + keys.enter);
+		d.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({warnings: [{text: 'The board is in DFU, so its settings cannot be backed up first: if the image is another version than it runs, they may be reset.'}]}), requires: 'yes'}});
+		f = fits(sized(d, size), 'confirm DFU');
+		assert.match(f, /settings\s+cannot\s+be\s+backed\s+up\s+first/);
+	}
+});
+
+test('result: what runs now, the restore summary and the backup; the refused lines are one key away, in a list that scrolls', () => {
+	for (const size of sizes) {
+		const w = keptSettingsFlash(size);
+		let f = fits(w.state(), 'result with settings');
+		assert.match(f, /Running:\s+BTFL 2025\.12\.0 STM32F7X2, the flashed image/);
+		assert.match(f, /Settings:\s+restored: 42 lines applied, 30 refused by\s+(the\s+)?firmware/);
+		assert.match(f, /1 still\s+differs/);
+		assert.match(f, /Backup:    \/home\/pilot\/\.local\/share\/fcflash-tui\/backups\/(3276364A3030\/)?\n {11}(3276364A3030\/)?20261201T120000Z-BTFL-4\.5\.1\.txt\n/, 'the path breaks after a slash');
+		assert.match(f, /r refused lines/);
+		assert.doesNotMatch(f, /Not restored: set d_min/, 'not repeated as warnings');
+		w.type('r');
+		f = fits(w.state(), 'refused lines');
+		assert.match(f, /Settings not restored/);
+		assert.match(f, /set d_min_axis_0 = 20 — Invalid name/);
+		assert.match(f, /more below/);
+		assert.match(f, /Backup: \/home\/pilot\//);
+		const a = fits(w.state(), 'refused lines ascii', ascii);
+		assert.match(a, /set d_min_axis_1 = 21 - Invalid name/);
+		w.type(keys.pagedown);
+		assert.match(fits(w.state(), 'refused lines, a page down'), /5 above \(Up\)[\s\S]*set d_min_axis_5 = 25 — Invalid name/);
+		w.type(keys.end);
+		f = fits(w.state(), 'refused lines, end');
+		assert.match(f, /Still different after the restore/);
+		assert.match(f, /set gyro_lpf1_static_hz = 250/);
+		assert.match(f, /30 above/);
+		w.type(keys.esc);
+		assert.match(fits(w.state(), 'back on the result'), /Flashed successfully in 21\.3 s/);
+	}
+});
+
+test('result: a failure after the backup names the backup; a settings backup shows its file', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({
+			type: 'result',
+			result: result({
+				ok: false,
+				exitCode: 1,
+				data: {board: serialBoard, durationMs: 1, warnings: [], boardState: 'running', firmware: {matchesImage: false}, settings: {backup: '/b/3276/20261201T120000Z-BTFL-4.5.1.txt', restored: false, applied: 0, rejected: [], remaining: []}},
+				error: {code: 1, message: 'The image is on the board and its firmware was started, but /dev/ttyACM1 did not come back as a flight controller within 15 s.', hint: null, hintId: 'no-firmware'},
+			}),
+		});
+		const f = fits(sized(w, size), 'firmware did not come back');
+		assert.match(f, /Flashing failed/);
+		assert.match(f, /did not\s+come\s+back as a\s+flight\s+controller/);
+		assert.match(f, /Backup:\s+\/b\/3276\/20261201T120000Z-BTFL-4\.5\.1\.txt/);
+		assert.match(f, /The new firmware did not come back/);
+		const b = world({available: {'settings-backup': true}, size});
+		b.type(keys.down + 'b');
+		b.job({type: 'phases', phases: ['backup']});
+		b.job({type: 'result', result: result({kind: 'settings-backup', summary: 'Saved', data: {file: '/home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt', board: {variant: 'BTFL', version: '4.5.1', target: 'STM32F7X2', mcuId: '3276364A3030'}, lines: 57, text: ''}})});
+		const s = fits(b.state(), 'settings backup result');
+		assert.match(s, /Saved the settings/);
+		assert.match(s.replace(/\/\n +/g, '/'), /File: {6}\/home\/pilot\/\.local\/share\/fcflash-tui\/backups\/3276364A3030\/20261201T120000Z-BTFL-4\.5\.1\.txt\n/, 'the whole path, broken after a slash');
+		assert.match(s, /57 lines/);
+		assert.match(s, /BTFL 4\.5\.1 STM32F7X2/);
+	}
+});
+
+test('question: a failed settings backup asks to go on without one, saying why once', () => {
+	for (const size of sizes) {
+		const w = world();
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'question', question: {id: 2, kind: 'continue-without-backup', reason: 'The settings backup of /dev/ttyACM1 failed: no CLI prompt after 3 s. Nothing was flashed.'}});
+		const f = fits(sized(w, size), 'continue without backup');
+		assert.equal(f.match(/The settings backup/g)?.length, 1, f);
+		assert.match(f, /Press y to flash without a backup/);
+	}
+});
+
+test('progress: waiting for the board shows the time left, what to do and the key that cancels', () => {
+	for (const size of sizes) {
+		const w = world({size});
+		w.type(keys.down + keys.enter + keys.enter + keys.enter);
+		w.job({type: 'phases', phases: ['backup', 'reboot', 'wait', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore']});
+		w.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({board: serialBoard}), requires: 'yes'}});
+		w.type('y');
+		w.job({type: 'info', text: 'Settings saved to /home/pilot/.local/share/fcflash-tui/backups/3276364A3030/20261201T120000Z-BTFL-4.5.1.txt'});
+		w.job({type: 'progress', phase: 'wait', done: 0, total: 1, rate: 0, elapsedMs: 12_400, expectedMs: 60_000});
+		w.job({type: 'warning', warning: {text: 'No DFU board yet: hold the BOOT button and plug the board in again (still waiting).', hint: 'boot-button'}});
+		let f = fits(w.state(), 'waiting for DFU');
+		assert.match(flat(f), /Waiting for the board in DFU: 48 s left \(of 60 s\)/);
+		assert.match(flat(f), /hold the BOOT button and plug the board in again/);
+		assert.match(f, /Esc cancel/);
+		w.type(keys.esc);
+		f = fits(w.state(), 'waiting, stop question');
+		assert.match(flat(f), /Stop\? Nothing has been written yet\. y stop, n go on/);
+		w.type('n');
+		w.job({type: 'progress', phase: 'write', done: 100, total: 1000, rate: 0});
+		f = fits(w.state(), 'writing after the wait');
+		assert.doesNotMatch(f, /hold the BOOT button/, 'the wait is over');
+		assert.doesNotMatch(f, /left \(of/);
+		w.job({type: 'progress', phase: 'firmware', done: 0, total: 1, rate: 0, elapsedMs: 3000, expectedMs: 15_000});
+		f = fits(w.state(), 'waiting for the firmware');
+		assert.match(flat(f), /Waiting for the flight controller to come back: 12 s left \(of 15 s\)/);
+		const u = world({size});
+		u.type(keys.enter + keys.enter + keys.enter);
+		u.job({type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+		u.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts(), requires: 'yes'}});
+		u.type('y');
+		u.job({type: 'progress', phase: 'unprotect', done: 0, total: 1, rate: 0, elapsedMs: 2500, expectedMs: 40_000});
+		f = fits(u.state(), 'unprotect');
+		assert.match(f, /▶ Unprotect/);
+		assert.match(flat(f), /Waiting for the chip to come back after the unprotect: 38 s left \(of 40 s\)/);
+	}
+});
+
+const f405 = (n: number) => ({...dfuBoard, id: `3276364A30${String(n).padStart(2, '0')}`, serialNumber: `3276364A30${String(n).padStart(2, '0')}`, usbPath: `1-1.${n}`});
+const fleetId = (n: number) => `3276364A30${String(n).padStart(2, '0')}@1-1.${n}`;
+
+/** The fleet screen with 12 boards: 9 flashed, 1 writing, 1 failed, 1 skipped. */
+function fleetOf12(size: {columns: number; rows: number}) {
+	const w = world({size});
+	w.type(keys.enter + keys.enter + keys.end + keys.enter);
+	w.job({type: 'question', question: {id: 1, kind: 'confirm-fleet', file: '/fw/betaflight-4.5.1-STM32F405.hex', image: image('/fw/betaflight-4.5.1-STM32F405.hex', 'STM32F405')}});
+	let f = fits(w.state(), 'confirm fleet');
+	assert.match(flat(f), /every board that is plugged in/);
+	w.type('y');
+	const ev = (n: number, event: import('../source/jobs/types.js').JobEvent) => w.job({type: 'fleet', boardId: fleetId(n), board: f405(n), event});
+	for (let n = 1; n <= 9; n++) {
+		ev(n, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+		ev(n, {type: 'result', result: result({data: {board: f405(n), durationMs: 2100 + n, verified: true, left: true, warnings: [], boardState: 'running', firmware: null, settings: null}})});
+	}
+	ev(10, {type: 'phases', phases: ['erase', 'write', 'verify', 'leave']});
+	ev(10, {type: 'progress', phase: 'write', done: 300 * 1024, total: 600 * 1024, rate: 60000});
+	ev(11, {type: 'result', result: result({ok: false, exitCode: 1, data: {boardState: 'partly-written'}, error: {code: 1, message: 'The board left the bus at 0x08020000 while writing.', hint: null, hintId: 'device-gone'}})});
+	w.job({type: 'board-skipped', boardId: '206A37813153@1-1.12', board: {...dfuBoard, id: '206A37813153', serialNumber: '206A37813153', usbPath: '1-1.12', chip: 'STM32F7x2 (512 KiB)'}, reason: 'The image is built for STM32F405, but the board is an STM32F7x2.'});
+	f = fits(w.state(), 'fleet of 12');
+	return {w, f};
+}
+
+test('fleet: a row per board (id, name, phase, progress, result or skip reason), the counts, scrolling at 80x24 and 60x20', () => {
+	for (const size of sizes) {
+		let {w, f} = fleetOf12(size);
+		assert.match(f, /Flash on connect/);
+		assert.match(flat(f), /Tried 11: 9 flashed, 1 failed, 1 under way; 1 skipped/);
+		assert.match(f, /❯ ✔ 3276364A3001@1-1\.1\s+STM32F405\s+flashed in 2\.1 s/);
+		assert.match(f, /more below/);
+		assert.match(flat(f), /Esc stop taking boards/);
+		// The last rows: scroll there.
+		w.type(keys.end);
+		f = fits(w.state(), 'fleet, end');
+		assert.match(f, /more above/);
+		assert.match(f, /▶ 3276364A3010@1-1\.10\s+STM32F405\s+Write\s+[█░]+\s+50%/);
+		assert.match(f, /✘ 3276364A3011@1-1\.11\s+STM32F405\s+FAILED/);
+		assert.match(f, /❯ – 206A37813153@1-1\.12\s+STM32F7x2\s+skipped/);
+		// The highlighted board's whole story under the list.
+		assert.match(flat(f), /The image is built for STM32F405, but the board is an STM32F7x2\./);
+		w.type(keys.up);
+		f = fits(w.state(), 'fleet, the failed board');
+		assert.match(flat(f), /The board left the bus at 0x08020000 while writing\./);
+		const a = fits(w.state(), 'fleet ascii', ascii);
+		assert.match(a, /^[\x00-\x7f]*$/);
+		({w} = fleetOf12(size));
+		w.type(keys.esc);
+		f = fits(w.state(), 'fleet, stop question');
+		assert.match(flat(f), /Stop taking boards\? The flashes under way finish first\. y stop, n go on/);
+		w.type('y');
+		f = fits(w.state(), 'fleet, stopping');
+		assert.match(flat(f), /Not taking new boards: 1 flash under way finishes first/);
+		assert.match(flat(f), /Esc stop the flashes under way/);
+		w.job({type: 'fleet', boardId: fleetId(10), board: f405(10), event: {type: 'result', result: result({data: {board: f405(10), durationMs: 5000, verified: true, left: true, warnings: [], boardState: 'running'}})}});
+		w.job({
+			type: 'result',
+			result: result({kind: 'on-connect', ok: false, cancelled: true, exitCode: 130, summary: 'x', error: {code: 130, message: 'Stopped taking boards. 11 boards tried: 10 flashed, 1 failed, 1 skipped.\n  a: ok', hint: 'No flash was cut short.', hintId: 'interrupted'}}),
+		});
+		f = fits(w.state(), 'fleet, the end');
+		assert.match(flat(f), /Stopped taking boards\. 11 boards tried: 10 flashed, 1 failed, 1 skipped\./);
+		assert.doesNotMatch(f, /a: ok/, 'the per-board lines are the rows');
+		assert.match(f, /Enter device list/);
+	}
 });

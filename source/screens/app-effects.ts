@@ -68,8 +68,12 @@ export class JobBinding {
 		private readonly send: (e: JobEvent) => void,
 	) {}
 
+	/** Flash on connect: each board's latest progress not passed on yet, and when its last went. */
+	private boards = new Map<string, {pending?: JobEvent; last: number; timer?: NodeJS.Timeout}>();
+
 	listener = (e: JobEvent) => {
 		if (this.result) return;
+		if (e.type === 'fleet') return this.fleet(e);
 		if (e.type === 'progress') {
 			const now = performance.now();
 			if (e.phase !== this.progress?.phase) this.phaseStart = now;
@@ -87,11 +91,40 @@ export class JobBinding {
 		}
 		this.flush();
 		if (e.type === 'result') {
+			for (const id of this.boards.keys()) this.flushBoard(id);
 			this.result = e.result;
 			if (this.clock) clearTimeout(this.clock);
 		}
 		this.send(e);
 	};
+
+	/** One board's event in flash on connect: its progress at most every `progressIntervalMs`, the rest at once, in order. */
+	private fleet(e: Extract<JobEvent, {type: 'fleet'}>) {
+		const b = this.boards.get(e.boardId) ?? {last: Number.NEGATIVE_INFINITY};
+		this.boards.set(e.boardId, b);
+		if (e.event.type !== 'progress') {
+			this.flushBoard(e.boardId);
+			this.send(e);
+			return;
+		}
+		b.pending = e;
+		if (b.timer) return;
+		const wait = b.last + progressIntervalMs - performance.now();
+		if (wait <= 0) this.flushBoard(e.boardId);
+		else b.timer = setTimeout(() => this.flushBoard(e.boardId), wait);
+	}
+
+	private flushBoard(id: string) {
+		const b = this.boards.get(id);
+		if (!b) return;
+		if (b.timer) clearTimeout(b.timer);
+		b.timer = undefined;
+		const e = b.pending;
+		b.pending = undefined;
+		if (!e || this.result) return;
+		b.last = performance.now();
+		this.send(e);
+	}
 
 	/** At the next whole second of the phase, unless the job speaks first. */
 	private tickLater() {

@@ -8,7 +8,7 @@
 import type {Board, FlightControllerInfo} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {HintId} from '../hints.js';
-import type {JobEvent, Reply} from '../jobs/types.js';
+import type {FlashReport, JobEvent, Reply} from '../jobs/types.js';
 import type {Command, FileRef, Step} from './commands.js';
 import {isChar, isCtrlC, type KeyPress} from './keys.js';
 import {boardTarget, imageWarnings} from './screen-text.js';
@@ -41,9 +41,11 @@ import {
 	type PickerState,
 } from './use-firmware-picker-state.js';
 import {initialOptions, optionsKey, parseAddressText, type OptionsIntent, type OptionsState} from './use-options-state.js';
-import {initialQuestion, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
+import {initialQuestion, needsForce, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
 import {hintsKey, type HintsState} from './use-hints-state.js';
 import {saveAsKey, type SaveAsState} from './use-save-as-state.js';
+import {settingsLines, settingsLinesKey, type SettingsLinesState} from './use-settings-lines-state.js';
+import {fleetCounts, fleetKey, fleetPageRows, fleetSelectedIndex, initialFleetView, type FleetViewState} from './use-fleet-state.js';
 import {jobEvent, jobRunning, newJob, type JobView} from './use-job-state.js';
 import type {TerminalSize, TuiJobKind, TuiSettings} from './types.js';
 
@@ -54,7 +56,11 @@ export type View =
 	/** The job's open question (confirm, unprotect, settings); the question itself is job.question. */
 	| {screen: 'question'; q: QuestionState}
 	| {screen: 'progress'}
+	/** Flash on connect: a row per board while the job runs, and its summary at the end. */
+	| {screen: 'fleet'; s: FleetViewState}
 	| {screen: 'result'}
+	/** The settings lines a restore did not bring back (r on the result). */
+	| {screen: 'settings-lines'; s: SettingsLinesState}
 	| {screen: 'save-as'; board: Board; s: SaveAsState}
 	| {screen: 'hints'; from: View; s: HintsState};
 
@@ -73,10 +79,10 @@ export interface AppState {
 	job?: JobView;
 	/** Counter for jobs and reloads: answers for an older one are dropped. */
 	seq: number;
-	/** The .bin reload the options screen waits for. */
-	reloadSeq?: number;
-	/** "Stop it and quit?" is open. */
-	quitAsk: boolean;
+	/** The .bin reload the options screen waits for, and what starts once the image is in. */
+	reload?: {seq: number; then: 'flash' | 'fleet'};
+	/** A stop question is open: "Stop it and quit?" (quit), or "Stop it?" and stay (stop). */
+	ask?: 'quit' | 'stop';
 	/** The user stopped the job to quit: quit with 130 once it has ended. */
 	quitting: boolean;
 	/** Keys typed while the current screen waits for an answer. */
@@ -117,7 +123,6 @@ export function initialApp(settings: TuiSettings, size: TerminalSize, available:
 		devices: initialDeviceList(),
 		options: initialOptions(settings),
 		seq: 0,
-		quitAsk: false,
 		quitting: false,
 		queue: [],
 	};
@@ -157,7 +162,7 @@ export function isBusy(s: AppState): boolean {
 function takesText(s: AppState): boolean {
 	const v = s.view;
 	if (v.screen === 'firmware') return s.picker?.filtering === true;
-	if (v.screen === 'question') return s.job?.question?.kind === 'confirm' && s.job.question.requires === 'force';
+	if (v.screen === 'question') return s.job?.question !== undefined && needsForce(s.job.question);
 	return v.screen === 'save-as';
 }
 
@@ -173,10 +178,13 @@ export function screenHints(s: AppState): HintId[] {
 		if (facts?.state === 'ok') out.push(imageWarnings(v.board, facts.image)[0]?.hint);
 	}
 	if (v.screen === 'options') out.push(s.options.error?.hint);
+	if (v.screen === 'fleet' && s.job) out.push(s.job.fleet[fleetSelectedIndex(v.s, s.job.fleet)]?.result?.error?.hintId ?? undefined);
 	if (v.screen === 'question') {
 		const q = s.job?.question;
 		if (q?.kind === 'unprotect') out.push('read-protect');
 		if (q?.kind === 'confirm' && q.requires === 'force') out.push('target-mismatch');
+		if (q?.kind === 'restore-other-board') out.push('restore-other-board');
+		if (q?.kind === 'continue-without-backup') out.push('cli-no-prompt');
 		for (const w of q?.kind === 'confirm' ? q.facts.warnings : []) out.push(w.hint);
 	}
 	return out.filter((h, i, all): h is HintId => h !== undefined && all.indexOf(h) === i);
@@ -208,20 +216,25 @@ function onKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 }
 
 function exit(s: AppState, code: number): Step<AppState> {
-	return {state: {...s, exitCode: code, quitAsk: false, queue: []}, commands: [{type: 'exit', code}]};
+	return {state: {...s, exitCode: code, ask: undefined, queue: []}, commands: [{type: 'exit', code}]};
 }
 
 function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 	const running = jobRunning(s.job) ? s.job : undefined;
-	const stop = (job: JobView): Step<AppState> => ({state: {...s, quitAsk: false, quitting: true, job: {...job, stopping: true}}, commands: [{type: 'stop-job', seq: job.seq}]});
-	if (s.quitAsk) {
-		if (isChar(k, 'y', 'Y') || isCtrlC(k)) return running ? stop(running) : exit(s, 0);
-		if (isChar(k, 'n', 'N') || k.name === 'escape' || k.name === 'return') return {state: {...s, quitAsk: false}};
+	// Stop the job (at a block boundary); `quit`: then quit, once its result has been shown.
+	const stop = (job: JobView, quit: boolean): Step<AppState> => ({
+		state: {...s, ask: undefined, quitting: s.quitting || quit, job: stopped(job)},
+		commands: [{type: 'stop-job', seq: job.seq}],
+	});
+	if (s.ask) {
+		if (isCtrlC(k)) return running ? stop(running, true) : exit(s, 0);
+		if (isChar(k, 'y', 'Y')) return running ? stop(running, s.ask === 'quit') : s.ask === 'quit' ? exit(s, 0) : {state: {...s, ask: undefined}};
+		if (isChar(k, 'n', 'N') || k.name === 'escape' || k.name === 'return') return {state: {...s, ask: undefined}};
 		return {state: s};
 	}
 	if (isCtrlC(k) || (isChar(k, 'q') && !takesText(s))) {
-		if (running?.confirmed) return {state: {...s, quitAsk: !s.quitting}};
-		return running ? stop(running) : exit(s, 0);
+		if (running?.confirmed) return {state: {...s, ask: s.quitting && !canStopAgain(running) ? undefined : 'quit'}};
+		return running ? stop(running, true) : exit(s, 0);
 	}
 	if (isChar(k, '?') && !takesText(s) && s.view.screen !== 'hints') {
 		return {state: {...s, view: {screen: 'hints', from: s.view, s: {context: screenHints(s), offset: 0}}}};
@@ -238,7 +251,7 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return withCommands(onPickerIntent({...s, picker: r.state}, v.board, r.intent), r.commands);
 		}
 		case 'options': {
-			const r = optionsKey(s.options, k, {board: v.board, image: v.image});
+			const r = optionsKey(s.options, k, {board: v.board, image: v.image, onConnect: s.available['on-connect']});
 			return onOptionsIntent({...s, options: r.state}, v, r.intent);
 		}
 		case 'question': {
@@ -249,10 +262,31 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return r.intent ? onReply(next, r.intent) : {state: next};
 		}
 		case 'progress':
+			// Esc stops the job (asks first) and stays in the app: its result says what the board holds.
+			if (k.name === 'escape' && running?.confirmed && !running.stopping) return {state: {...s, ask: 'stop'}};
 			return {state: s};
+		case 'fleet': {
+			const job = s.job;
+			if (!job) return {state: s};
+			if (job.result) {
+				if (k.name === 'return' || k.name === 'escape') return {state: {...s, view: {screen: 'devices'}}};
+			} else if (k.name === 'escape' || isChar(k, 's')) {
+				// First: take no new boards (the flashes under way finish); then: stop those too. Each asks.
+				if (!job.stopping || canStopAgain(job)) return {state: {...s, ask: 'stop'}};
+				return {state: s};
+			}
+			const r = fleetKey(v.s, k, job.fleet, fleetPageRows(s.size));
+			return {state: {...s, view: {...v, s: r.state}}};
+		}
 		case 'result':
 			if (k.name === 'return' || k.name === 'escape') return {state: {...s, view: {screen: 'devices'}}};
+			if (isChar(k, 'r') && resultLines(s).length > 0) return {state: {...s, view: {screen: 'settings-lines', s: {offset: 0}}}};
 			return {state: s};
+		case 'settings-lines': {
+			const r = settingsLinesKey(v.s, k, resultLines(s).length);
+			if (r.intent) return {state: {...s, view: {screen: 'result'}}};
+			return {state: {...s, view: {...v, s: r.state}}};
+		}
 		case 'save-as': {
 			const r = saveAsKey(v.s, k);
 			if (r.intent?.type === 'back') return {state: {...s, view: {screen: 'devices'}}};
@@ -265,6 +299,22 @@ function handleKey(s: AppState, k: KeyPress, env: AppEnv): Step<AppState> {
 			return {state: {...s, view: {...v, s: r.state}}};
 		}
 	}
+}
+
+/** A stop sent to the job; flash on connect's second one stops the flashes under way too. */
+function stopped(job: JobView): JobView {
+	return {...job, stopping: true, stoppingAll: job.stoppingAll || (job.stopping && job.kind === 'on-connect')};
+}
+
+/** Flash on connect takes no new boards; a second stop would stop the flashes under way. */
+export function canStopAgain(job: JobView): boolean {
+	return job.kind === 'on-connect' && job.stopping && !job.stoppingAll && !job.result && fleetCounts(job.fleet).running > 0;
+}
+
+/** The settings lines the finished flash did not restore (refused, still different). */
+function resultLines(s: AppState) {
+	const r = s.job?.result;
+	return r && s.job?.kind === 'flash' ? settingsLines((r.data as FlashReport | undefined)?.settings) : [];
 }
 
 function withCommands(step: Step<AppState>, commands: Command[] | undefined): Step<AppState> {
@@ -298,15 +348,27 @@ function onOptionsIntent(s: AppState, v: Extract<View, {screen: 'options'}>, int
 		}
 		if (address !== v.image.low) {
 			const seq = s.seq + 1;
-			return {state: {...s, seq, reloadSeq: seq, options: {...s.options, busy: 'reloading'}}, commands: [{type: 'load-image', path: v.file, address, seq}]};
+			const then = intent.type === 'fleet' ? 'fleet' : 'flash';
+			return {state: {...s, seq, reload: {seq, then}, options: {...s.options, busy: 'reloading'}}, commands: [{type: 'load-image', path: v.file, address, seq}]};
 		}
 	}
-	return startFlash(s, v);
+	return intent.type === 'fleet' ? startFleet(s, v) : startFlash(s, v);
+}
+
+/**
+ * Flash on connect with the image and the options chosen: no board (every board that fits), never
+ * forced. The job asks first; the options wait for the question.
+ */
+function startFleet(s: AppState, v: Extract<View, {screen: 'options'}>): Step<AppState> {
+	const c = s.options.choices;
+	const request = {file: v.file, image: v.image, fullErase: c.fullErase, verify: c.verify, reboot: c.reboot, baud: c.baud, keepSettings: c.keepSettings};
+	const r = startJob(s, 'on-connect', v.board, request, v.file, v.image);
+	return {state: {...r.state, view: v, options: {...s.options, busy: 'starting', error: undefined}}, commands: r.commands};
 }
 
 function startFlash(s: AppState, v: Extract<View, {screen: 'options'}>): Step<AppState> {
 	const c = s.options.choices;
-	const request = {board: v.board, file: v.file, image: v.image, fullErase: c.fullErase, verify: c.verify, reboot: c.reboot, baud: c.baud};
+	const request = {board: v.board, file: v.file, image: v.image, fullErase: c.fullErase, verify: c.verify, reboot: c.reboot, baud: c.baud, keepSettings: c.keepSettings};
 	const r = startJob(s, 'flash', v.board, request, v.file, v.image);
 	// The flash waits on the options screen for the job's confirmation question.
 	return {state: {...r.state, view: v, options: {...s.options, busy: 'starting', error: undefined}}, commands: r.commands};
@@ -325,8 +387,9 @@ function onReply(s: AppState, intent: QuestionIntent): Step<AppState> {
 	const q = job.question!;
 	const commands: Command[] = [{type: 'answer', seq: job.seq, id: q.id, reply: intent.reply}];
 	const yes = (r: Reply) => r === 'yes' || r === 'force';
-	if (q.kind === 'confirm') {
-		if (yes(intent.reply)) return {state: {...s, job: {...job, question: undefined, confirmed: true}, view: {screen: 'progress'}}, commands};
+	if (q.kind === 'confirm' || q.kind === 'confirm-fleet') {
+		const view: View = q.kind === 'confirm' ? {screen: 'progress'} : {screen: 'fleet', s: initialFleetView()};
+		if (yes(intent.reply)) return {state: {...s, job: {...job, question: undefined, confirmed: true}, view}, commands};
 		// Declined: back on the options, which wait for the job to end.
 		const back = optionsView(s);
 		return {state: {...s, job: {...job, question: undefined}, view: back ?? {screen: 'devices'}, options: {...s.options, busy: back ? 'starting' : undefined}}, commands};
@@ -334,10 +397,10 @@ function onReply(s: AppState, intent: QuestionIntent): Step<AppState> {
 	return {state: {...s, job: {...job, question: undefined}, view: {screen: 'progress'}}, commands};
 }
 
-/** The options screen of the running flash job. */
+/** The options screen the running flash (or flash on connect) was started from. */
 function optionsView(s: AppState): Extract<View, {screen: 'options'}> | undefined {
 	const j = s.job;
-	if (!j || j.kind !== 'flash' || !j.file || !j.image) return undefined;
+	if (!j || (j.kind !== 'flash' && j.kind !== 'on-connect') || !j.file || !j.image) return undefined;
 	return {screen: 'options', board: j.board, file: j.file, image: j.image};
 }
 
@@ -369,18 +432,21 @@ function onEvent(s: AppState, a: Exclude<AppAction, {type: 'key'}>): Step<AppSta
 			return {state: next, commands: r.commands};
 		}
 		case 'image': {
-			if (a.seq !== s.reloadSeq) return {state: s};
+			if (a.seq !== s.reload?.seq) return {state: s};
+			const then = s.reload.then;
 			const v = s.view;
 			const options: OptionsState = {...s.options, busy: undefined};
-			if (v.screen !== 'options') return {state: {...s, options, reloadSeq: undefined}};
-			if (!a.image) return {state: {...s, options: {...options, error: a.error}, reloadSeq: undefined}};
+			if (v.screen !== 'options') return {state: {...s, options, reload: undefined}};
+			if (!a.image) return {state: {...s, options: {...options, error: a.error}, reload: undefined}};
 			const view = {...v, image: a.image};
-			return startFlash({...s, options, reloadSeq: undefined, view}, view);
+			const next = {...s, options, reload: undefined, view};
+			return then === 'fleet' ? startFleet(next, view) : startFlash(next, view);
 		}
 		case 'job':
 			return onJobEvent(s, a.seq, a.event);
 		case 'signal': {
-			if (jobRunning(s.job)) return {state: {...s, quitAsk: false, quitting: true, job: {...s.job, stopping: true}}, commands: [{type: 'stop-job', seq: s.job.seq}]};
+			// Like Ctrl-C on the CLI: flash on connect's second one stops the flashes under way too.
+			if (jobRunning(s.job)) return {state: {...s, ask: undefined, quitting: true, job: stopped(s.job)}, commands: [{type: 'stop-job', seq: s.job.seq}]};
 			return exit(s, 130);
 		}
 	}
@@ -399,19 +465,21 @@ function onJobEvent(s: AppState, seq: number, e: JobEvent): Step<AppState> {
 		return {state: show(next, job.confirmed ? {screen: 'progress'} : (optionsView(next) ?? {screen: 'devices'}))};
 	}
 	if (e.type === 'result') {
-		next = {...next, quitAsk: false, options: {...next.options, busy: undefined}};
+		next = {...next, ask: undefined, options: {...next.options, busy: undefined}};
 		if (s.quitting) {
 			// Quit on the result screen: 130 when a flash (or another job) was stopped once under way.
 			const code = s.job.confirmed ? 130 : 0;
-			next = show(next, {screen: 'result'});
+			next = show(next, job.kind === 'on-connect' ? (base.screen === 'fleet' ? base : {screen: 'fleet', s: initialFleetView()}) : {screen: 'result'});
 			return {state: {...next, exitCode: code, queue: []}, commands: [{type: 'exit', code, holdMs: resultHoldMs}]};
 		}
-		if (!s.job.confirmed && job.kind === 'flash') {
+		if (!s.job.confirmed && (job.kind === 'flash' || job.kind === 'on-connect')) {
 			// Ended before the board was touched: declined (nothing to say) or refused (say why).
 			const error = e.result.exitCode === 5 || !e.result.error ? undefined : {message: e.result.error.message, hint: e.result.error.hintId ?? undefined};
 			const back = optionsView(next);
 			return {state: show({...next, options: {...next.options, error}}, back ?? {screen: 'result'})};
 		}
+		// Flash on connect ends on its own screen: the rows stay, with the summary.
+		if (job.kind === 'on-connect') return {state: base.screen === 'fleet' ? next : show(next, {screen: 'fleet', s: initialFleetView()})};
 		return {state: show(next, {screen: 'result'})};
 	}
 	if (job.confirmed && base.screen === 'options' && s.options.busy === 'starting') {

@@ -6,6 +6,7 @@ import type {Question} from '../jobs/types.js';
 import {boardName, type KnownBoard} from './screen-text.js';
 import {blank, Frame, para, useTheme, useWidth, type Line} from './ui.js';
 import {needsForce, type QuestionState} from './use-confirm-state.js';
+import type {FlashChoices} from './types.js';
 
 const yesNoKeys = [
 	{key: 'y', label: 'yes'},
@@ -13,7 +14,7 @@ const yesNoKeys = [
 	{key: '?', label: 'help'},
 ];
 
-export function QuestionScreen(props: {question: Question; state: QuestionState; known?: KnownBoard}) {
+export function QuestionScreen(props: {question: Question; state: QuestionState; known?: KnownBoard; choices?: FlashChoices}) {
 	const theme = useTheme();
 	const width = useWidth();
 	const g = theme.glyphs;
@@ -52,13 +53,22 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		return <Frame title="Read-protected chip" keys={yesNoKeys} body={body} />;
 	}
 	if (q.kind === 'continue-without-backup') {
-		body.push(...para(`The settings backup failed: ${q.reason}`, width, 'error'), blank);
+		// The reason is the job's whole message ("The settings backup of PORT failed: ..."): said once.
+		body.push(...para(q.reason, width, 'error'), blank);
 		body.push(...para('Flash without a backup? The settings may be lost if the new firmware starts with defaults.', width));
 		body.push(blank, ...para('Press y to flash without a backup. n, Enter or Esc stop.', width, 'accent', '', true));
 		return <Frame title="No settings backup" keys={yesNoKeys} body={body} />;
 	}
 	if (q.kind === 'confirm-fleet') {
-		body.push(...para(`Flash ${basename(q.file)} onto every fitting board that is plugged in?`, width, undefined, '', true));
+		body.push(...para('Flash this file onto every board that is plugged in now or later?', width, undefined, '', true), blank);
+		fact('File:', basename(q.file));
+		if (q.image.ident) fact('Image:', `${q.image.ident.flavour} ${q.image.ident.version}, built for ${q.image.ident.target}`);
+		fact('Boards:', `each board the image fits, once${q.count ? `, until ${q.count} were tried` : ''}, several at once; the others are skipped, and the list says why.`);
+		const c = props.choices;
+		if (c) {
+			fact('Erase:', c.fullErase ? 'the WHOLE chip of each board' : 'only the sectors the image uses', c.fullErase ? 'warn' : undefined);
+			fact('Then:', [c.verify ? 'verify' : 'no verify', 'start the firmware', c.reboot && c.keepSettings ? 'a flight controller keeps its settings (backup and restore)' : ''].filter(Boolean).join(', '));
+		}
 		body.push(blank, ...para('Press y to start. n, Enter or Esc go back.', width, 'accent', '', true));
 		return <Frame title="Flash on connect" keys={yesNoKeys} body={body} />;
 	}

@@ -1,5 +1,5 @@
 // Screen 1: the connected boards. DFU boards and serial flight controllers, live on plug/unplug.
-import {hints, type HintId} from '../hints.js';
+import {tuiHint, type HintId} from '../hints.js';
 import {boardDetails, boardTitle} from './screen-text.js';
 import {blank, chromeLines, Frame, listRow, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
 import {knownBoard, selectedIndex, shownBoards, type DeviceListState} from './use-device-list-state.js';
@@ -25,13 +25,13 @@ export function DeviceList({state}: {state: DeviceListState}) {
 	const boards = shownBoards(state);
 	if (state.sourceError) {
 		body.push(...para(`Cannot look for boards: ${state.sourceError.message}`, width, 'error'));
-		if (state.sourceError.hint) body.push(blank, ...para(hints[state.sourceError.hint].text, width));
+		if (state.sourceError.hint) body.push(blank, ...para(tuiHint(state.sourceError.hint).text, width));
 	} else if (!state.boards) {
 		body.push({text: 'Looking for boards...', role: 'dim'});
 	} else if (boards.length === 0) {
 		body.push(...para('No board found. Plug one in: this list updates by itself.', width, undefined, '', true));
 		for (const id of emptyHints) {
-			const lines = [blank, {text: `${g.warn} ${hints[id].title}`, role: 'warn' as const}, ...para(hints[id].text, width, undefined, '  ')];
+			const lines = [blank, {text: `${g.warn} ${tuiHint(id).title}`, role: 'warn' as const}, ...para(tuiHint(id).text, width, undefined, '  ')];
 			if (body.length + lines.length > room) break;
 			body.push(...lines);
 		}

@@ -1,5 +1,5 @@
 // Screen 7: troubleshooting. The hints for what just happened first, then the general list.
-import {hints} from '../hints.js';
+import {tuiHint} from '../hints.js';
 import {chromeLines, Frame, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
 import {hintList, type HintsState} from './use-hints-state.js';
 
@@ -20,7 +20,7 @@ export function Hints({state}: {state: HintsState}) {
 	if (state.offset > 0) body.push({text: `${g.ellipsis} ${state.offset} above (Up)`, role: 'dim'});
 	let shown = 0;
 	for (const item of list.slice(state.offset)) {
-		const h = hints[item.id];
+		const h = tuiHint(item.id);
 		const lines: Line[] = [
 			...(shown > 0 ? [{text: ''}] : []),
 			{text: `${item.context ? `${g.warn} ` : ''}${h.title}`, role: item.context ? 'warn' : 'accent', bold: true},

@@ -2,9 +2,11 @@
 // the board holds now and what to do, and the matching hint.
 import {basename} from 'node:path';
 import {formatBytes, formatDuration, hex32} from '../format.js';
-import {hints} from '../hints.js';
+import {tuiHint} from '../hints.js';
 import type {BackupReport, FlashReport, LeaveReport} from '../jobs/types.js';
-import {boardName, boardStateText, fitMiddle, type KnownBoard} from './screen-text.js';
+import type {BackupResult} from '../settings/backup.js';
+import {settingsLines} from './use-settings-lines-state.js';
+import {boardName, boardStateText, fitMiddle, wrapPath, type KnownBoard} from './screen-text.js';
 import {blank, chromeLines, Frame, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
 import type {JobView} from './use-job-state.js';
 
@@ -23,10 +25,12 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 	const g = theme.glyphs;
 	const j = props.job;
 	const r = j.result!;
+	const lines = j.kind === 'flash' ? settingsLines((r.data as FlashReport | undefined)?.settings) : [];
 	const keys: KeyHelp[] = props.quitting
 		? []
 		: [
 				{key: 'Enter', label: 'device list'},
+				...(lines.length ? [{key: 'r', label: 'refused lines'}] : []),
 				{key: '?', label: 'help'},
 				{key: 'q', label: 'quit'},
 			];
@@ -49,21 +53,10 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 			if (d?.written !== undefined) facts.push({text: `Written:   ${formatBytes(d.written)}${d.kept ? ` (+${formatBytes(d.kept)} already there)` : ''}${d.skipped ? ` (+${formatBytes(d.skipped)} of 0xFF skipped)` : ''}`});
 			if (d) facts.push({text: `Verified:  ${d.verified ? 'yes, the flash reads back the image' : 'NO (verify was off)'}`, role: d.verified ? 'ok' : 'warn'});
 			if (d?.recoveries) facts.push({text: `Recovered: ${d.recoveries} stuck-busy block${d.recoveries === 1 ? '' : 's'}, each read back and checked`, role: 'warn'});
-			// Only what was seen: the firmware identified over MSP after the start.
-			if (d) {
-				const fw = d.firmware;
-				const running = fw ? [fw.variant, fw.version, fw.target].filter(Boolean).join(' ') : '';
-				facts.push({
-					text: `Running:   ${!d.left ? 'no, the firmware was not started' : fw?.matchesImage ? `${running}, the flashed image` : fw ? `${running || 'unidentified'}` : 'started (no serial port seen afterwards to check)'}`,
-					role: fw?.matchesImage ? 'ok' : undefined,
-				});
-			}
-			if (d?.settings) {
-				const st = d.settings;
-				const rejected = st.rejected.length ? `, ${st.rejected.length} rejected` : '';
-				facts.push(...para(`Settings:  ${st.restored ? `restored (${st.applied} lines${rejected})` : 'not restored'}${st.backup ? `; backup in ${st.backup}` : ''}`, width, undefined, '           '));
-			}
-			for (const w of d?.warnings ?? []) facts.push(...para(`${g.warn} ${w.text}`, width, 'warn', '  '));
+			if (d) facts.push(...firmwareLines(d, width));
+			facts.push(...settingsFacts(d, width));
+			// Each refused line is also a warning of the job: they are one key (r) away, not repeated here.
+			for (const w of d?.warnings ?? []) if (w.hint !== 'settings-rejected') facts.push(...para(`${g.warn} ${w.text}`, width, 'warn', '  '));
 		} else if (j.kind === 'backup') {
 			const d = r.data as BackupReport | undefined;
 			head = `${g.done} Backed up${d?.bytes !== undefined ? ` ${formatBytes(d.bytes)}` : ''}${d ? ` in ${formatDuration(d.durationMs)}` : ''}`;
@@ -77,19 +70,72 @@ export function Result(props: {job: JobView; quitting: boolean; known?: KnownBoa
 			head = d?.alreadyRunning ? `${g.done} The board already runs its firmware` : `${g.done} Started the firmware`;
 			facts.push({text: `Board:  ${name}`});
 			if (d?.address !== undefined) facts.push({text: `From:   ${hex32(d.address)}`});
+		} else if (j.kind === 'settings-backup') {
+			const d = r.data as BackupResult | undefined;
+			head = `${g.done} Saved the settings`;
+			facts.push({text: `Board:     ${name}`});
+			if (d) {
+				facts.push(...wrapPath('File:      ', d.file, width, '           ').map((text) => ({text, role: 'ok' as const})));
+				facts.push({text: `Contains:  ${d.lines} line${d.lines === 1 ? '' : 's'} of the CLI's diff all`});
+				const fw = [d.board.variant, d.board.version, d.board.target].filter(Boolean).join(' ');
+				if (fw) facts.push({text: `Firmware:  ${fw}`});
+			} else facts.push(...para(r.summary, width));
 		} else {
 			facts.push(...para(r.summary, width));
 		}
 		const body = stack([[{text: head, role: 'ok', bold: true}], facts, next], room);
 		return <Frame title="Done" keys={keys} body={body} />;
 	}
-	const verb = {flash: 'Flashing', backup: 'The backup', leave: 'Starting the firmware', 'settings-backup': 'The settings backup'}[j.kind];
+	const verb = {flash: 'Flashing', backup: 'The backup', leave: 'Starting the firmware', 'settings-backup': 'The settings backup', 'on-connect': 'Flash on connect'}[j.kind];
 	const head = `${g.failed} ${verb} ${r.cancelled ? 'was stopped' : 'failed'} (${name})`;
 	const message = para(r.error?.message ?? r.summary, width);
 	const state = (r.data as {boardState?: keyof typeof boardStateText} | undefined)?.boardState;
 	const holds = state ? para(boardStateText[state], width, 'accent') : [];
+	// What a flash kept for the pilot: the backup (when the message does not name it) and what runs.
+	const kept: Line[] = [];
+	if (j.kind === 'flash') {
+		const d = r.data as FlashReport | undefined;
+		if (d?.firmware?.variant) kept.push(...firmwareLines(d, width));
+		const named = d?.settings?.backup ? (r.error?.message ?? r.summary).includes(d.settings.backup) : false;
+		kept.push(...settingsFacts(d, width, !named));
+	}
 	const hintId = r.error?.hintId;
-	const hint: Line[] = hintId ? [{text: `${g.warn} ${hints[hintId].title}`, role: 'warn'}, ...para(hints[hintId].text, width, undefined, '  ')] : r.error?.hint ? para(r.error.hint, width, 'warn') : [];
-	const body = stack([para(head, width, 'error', '  ', true), message, holds, hint, next], room);
+	const hint: Line[] = hintId ? [{text: `${g.warn} ${tuiHint(hintId).title}`, role: 'warn'}, ...para(tuiHint(hintId).text, width, undefined, '  ')] : r.error?.hint ? para(r.error.hint, width, 'warn') : [];
+	const body = stack([para(head, width, 'error', '  ', true), message, kept, holds, hint, next], room);
 	return <Frame title={r.cancelled ? 'Stopped' : 'Failed'} keys={keys} body={body} />;
+}
+
+/** What runs after the flash: only what was seen (the firmware identified over MSP after the start). */
+function firmwareLines(d: FlashReport, width: number): Line[] {
+	const fw = d.firmware;
+	const running = fw ? [fw.variant, fw.version, fw.target].filter(Boolean).join(' ') : '';
+	const text = !d.left
+		? 'no, the firmware was not started'
+		: fw?.matchesImage
+			? `${running}, the flashed image`
+			: fw
+				? running
+					? `${running}, NOT the flashed image`
+					: 'not seen (the flight controller did not come back)'
+				: 'started (no serial port seen afterwards to check)';
+	return para(`Running:   ${text}`, width, fw?.matchesImage ? 'ok' : fw ? 'warn' : undefined, '           ');
+}
+
+/** The restore in one line (applied, refused, still different) and where the backup is. */
+function settingsFacts(d: FlashReport | undefined, width: number, withBackup = true): Line[] {
+	const st = d?.settings;
+	if (!st) return [];
+	const n = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+	let text: string;
+	if (!st.restored) text = st.backup ? 'not restored (the backup is kept)' : 'not backed up';
+	else if (st.applied === 0 && st.rejected.length === 0 && st.remaining.length === 0) text = 'kept: the board already held every setting of the backup';
+	else {
+		text = `restored: ${n(st.applied, 'line')} applied`;
+		if (st.rejected.length) text += `, ${st.rejected.length} refused by the firmware`;
+		if (st.remaining.length) text += `, ${st.remaining.length} still differ${st.remaining.length === 1 ? 's' : ''}`;
+		if (st.rejected.length || st.remaining.length) text += ' (r lists them)';
+	}
+	const out = para(`Settings:  ${text}`, width, st.rejected.length || st.remaining.length || !st.restored ? 'warn' : 'ok', '           ');
+	if (st.backup && withBackup) out.push(...wrapPath('Backup:    ', st.backup, width, '           ').map((text) => ({text, role: 'dim' as const})));
+	return out;
 }

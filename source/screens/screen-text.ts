@@ -52,8 +52,12 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
 				line = prefix;
 			}
 			while (line.length + word.length > width && width - line.length > 0) {
-				out.push(line + word.slice(0, width - line.length));
-				word = word.slice(width - line.length);
+				// A path breaks after a slash where one fits, else where the line ends.
+				const room = width - line.length;
+				const slash = word.lastIndexOf('/', room - 1);
+				const cut = slash > 0 && line.length + slash + 1 > prefix.length ? slash + 1 : room;
+				out.push(line + word.slice(0, cut));
+				word = word.slice(cut);
 				line = prefix;
 			}
 			line += word;
@@ -61,6 +65,34 @@ export function wrapText(text: string, width: number, indent = ''): string[] {
 		}
 		out.push(line);
 	}
+	return out;
+}
+
+/**
+ * `prefix` and a file path in lines of at most `width` columns, broken after a slash where it has to
+ * be (a path is read whole: it is never cut), continuation lines indented by `indent`.
+ */
+export function wrapPath(prefix: string, path: string, width: number, indent: string): string[] {
+	const pieces = path.match(/[^/]*\/|[^/]+$/g) ?? [path];
+	const out: string[] = [];
+	let line = prefix;
+	for (let piece of pieces) {
+		if (line.length + piece.length <= width) {
+			line += piece;
+			continue;
+		}
+		if (line.length > indent.length && line !== prefix) {
+			out.push(line);
+			line = indent;
+		}
+		while (line.length + piece.length > width && width - line.length > 0) {
+			out.push(line + piece.slice(0, width - line.length));
+			piece = piece.slice(width - line.length);
+			line = indent;
+		}
+		line += piece;
+	}
+	out.push(line);
 	return out;
 }
 

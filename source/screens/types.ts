@@ -3,7 +3,7 @@
 // leave is a job (jobs/types.ts) whose events it renders and whose questions it answers.
 import type {Board, BoardSource} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
-import type {BackupReport, BackupRequest, BoardChoice, FlashReport, FlashRequest, LeaveReport, LeaveRequest, StartJob} from '../jobs/types.js';
+import type {BackupReport, BackupRequest, BoardChoice, FlashReport, FlashRequest, FleetReport, LeaveReport, LeaveRequest, OnConnectRequest, StartJob} from '../jobs/types.js';
 
 /** The job kinds the TUI starts, and the start function of each (absent: not available yet). */
 export interface JobStarters {
@@ -11,6 +11,8 @@ export interface JobStarters {
 	backup: StartJob<BackupRequest, BackupReport>;
 	leave: StartJob<LeaveRequest, LeaveReport>;
 	'settings-backup': StartJob<BoardChoice, unknown>;
+	/** Flash on connect: every fitting board that is plugged in or appears. */
+	'on-connect': StartJob<OnConnectRequest, FleetReport>;
 }
 
 export type TuiJobKind = keyof JobStarters;
@@ -36,6 +38,8 @@ export interface TuiSettings {
 	verify: boolean;
 	reboot: boolean;
 	baud: number;
+	/** Back up and restore a flight controller's settings (default on). */
+	keepSettings?: boolean;
 	/** .bin load address as typed (hex). */
 	address?: string;
 }
@@ -46,6 +50,8 @@ export interface FlashChoices {
 	/** Send the reboot-into-DFU sequence to a serial FC. */
 	reboot: boolean;
 	baud: number;
+	/** A serial flight controller: back up its settings before the flash and restore them after. */
+	keepSettings: boolean;
 	/** .bin only: load address text, e.g. 0x08000000. */
 	address: string;
 }

@@ -4,6 +4,7 @@ import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import type {JobEvent, JobPhase, JobResult, ProgressEvent, Question, Warning} from '../jobs/types.js';
 import type {TuiJobKind} from './types.js';
+import {fleetEvent, type FleetRow} from './use-fleet-state.js';
 
 export interface JobView {
 	seq: number;
@@ -22,12 +23,46 @@ export interface JobView {
 	question?: Question;
 	/** Past the confirmation (or none was asked): the board may change from here on. */
 	confirmed: boolean;
+	/** stop() was sent: a flash stops at a block boundary; flash on connect takes no new board. */
 	stopping: boolean;
+	/** Flash on connect: stop() was sent again, so the flashes under way stop too. */
+	stoppingAll: boolean;
+	/** Flash on connect: a row per board, from the job's fleet and board-skipped events. */
+	fleet: FleetRow[];
 	result?: JobResult;
 }
 
 export function newJob(seq: number, kind: TuiJobKind, board: Board, file?: string, image?: FirmwareImage): JobView {
-	return {seq, kind, board, file, image, phases: [], finished: [], warnings: [], confirmed: kind !== 'flash', stopping: false};
+	// A flash and flash on connect ask first; the others change the board without a question.
+	return {seq, kind, board, file, image, phases: [], finished: [], warnings: [], confirmed: kind !== 'flash' && kind !== 'on-connect', stopping: false, stoppingAll: false, fleet: []};
+}
+
+/** The order a flash meets the phases in (jobs/types.ts): where an unannounced phase goes. */
+const phaseOrder: JobPhase[] = ['backup', 'reboot', 'wait', 'unprotect', 'compare', 'erase', 'write', 'verify', 'leave', 'firmware', 'restore', 'read'];
+
+/**
+ * The phases to show: the job's, and in its place any phase it reports without having announced it
+ * (the smart flash's compare, an unprotect).
+ */
+export function shownPhases(j: Pick<JobView, 'phases' | 'finished' | 'progress'>): JobPhase[] {
+	const out = [...j.phases];
+	for (const p of [...j.finished, ...(j.progress ? [j.progress.phase] : [])]) {
+		if (out.includes(p)) continue;
+		const at = out.findIndex((q) => phaseOrder.indexOf(q) > phaseOrder.indexOf(p));
+		if (at < 0) out.push(p);
+		else out.splice(at, 0, p);
+	}
+	return out;
+}
+
+/** The phases in which the job waits for the board (it reports the time spent and the time allowed). */
+export const waitPhases: ReadonlySet<JobPhase> = new Set(['wait', 'firmware', 'unprotect']);
+
+/** The job is waiting for the board now: the progress of a wait that has not ended. */
+export function waiting(j: JobView): ProgressEvent | undefined {
+	const p = j.progress;
+	if (!p || j.result || !waitPhases.has(p.phase) || p.expectedMs === undefined || (p.total > 0 && p.done >= p.total)) return undefined;
+	return p;
 }
 
 export const jobRunning = (j: JobView | undefined): j is JobView => j !== undefined && j.result === undefined;
@@ -39,8 +74,9 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 		case 'board':
 			return {...j, current: e.board};
 		case 'progress': {
-			const index = j.phases.indexOf(e.phase);
-			const before = index < 0 ? j.finished : j.phases.slice(0, index);
+			// The phase it was in stays in the list (an unannounced one too), done once it is passed.
+			const order = shownPhases({phases: j.phases, finished: [...j.finished, ...(j.progress ? [j.progress.phase] : [])], progress: e});
+			const before = order.slice(0, order.indexOf(e.phase));
 			const complete = e.total > 0 && e.done >= e.total;
 			const finished = [...new Set([...j.finished, ...before, ...(complete ? [e.phase] : [])])];
 			// Progress means the job is past its confirmation.
@@ -58,9 +94,9 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 			const finished = e.result.ok ? [...j.phases] : j.finished;
 			return {...j, result: e.result, question: undefined, finished};
 		}
-		// Flash on connect's per-board events: not a job the TUI starts.
+		// Flash on connect: each board's own job.
 		case 'fleet':
 		case 'board-skipped':
-			return j;
+			return {...j, fleet: fleetEvent(j.fleet, e)};
 	}
 }

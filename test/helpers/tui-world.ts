@@ -91,7 +91,7 @@ export function world(options: {boards?: Board[]; available?: Partial<Record<Tui
 	const log: Command[] = [];
 	const exits: number[] = [];
 	const jobs: Extract<Command, {type: 'start-job'}>[] = [];
-	const available = {flash: true, backup: true, leave: true, 'settings-backup': false, ...options.available};
+	const available = {flash: true, backup: true, leave: true, 'settings-backup': false, 'on-connect': true, ...options.available};
 	const store = new AppStore(
 		initialApp({...settings, ...options.settings}, options.size ?? {columns: 80, rows: 24}, available),
 		{backupPath: (b) => `/backups/${b.serialNumber ?? b.id}/flash.bin`},
@@ -161,4 +161,4 @@ export function world(options: {boards?: Board[]; available?: Partial<Record<Tui
 	return w;
 }
 
-export const keys = {up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', right: '\x1b[C', enter: '\r', esc: '\x1b', backspace: '\x7f', home: '\x1b[H', end: '\x1b[F', ctrlC: '\x03'};
+export const keys = {up: '\x1b[A', down: '\x1b[B', left: '\x1b[D', right: '\x1b[C', enter: '\r', esc: '\x1b', backspace: '\x7f', home: '\x1b[H', end: '\x1b[F', pageup: '\x1b[5~', pagedown: '\x1b[6~', ctrlC: '\x03'};
