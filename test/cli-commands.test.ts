@@ -376,16 +376,17 @@ while True:
     if not data:
         break
     buf += data
-    if not sent and b'[y/N]' in buf:
+    if not sent and (b'[y/N]' in buf or b'[y/s/N]' in buf):
         os.write(fd, b'\\x03' if answer == b'ctrl-c' else answer + b'\\r')
         sent = True
 _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(buf)
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
-	const inPty = (answer: string, state: string) =>
-		spawnSync(python, ['-c', driver, answer, process.execPath, cli, 'flash', f722Hex, '--simulate=stm32f722', '--simulate-state', state], {
-			env: {...process.env, FCFLASH_SIM_TIME_SCALE: '0', TERM: 'xterm'},
+	const inPty = (answer: string, state: string) => inPtyFile(answer, state, f722Hex);
+	const inPtyFile = (answer: string, state: string, file: string, env: Record<string, string> = {}) =>
+		spawnSync(python, ['-c', driver, answer, process.execPath, cli, 'flash', file, '--simulate=stm32f722', '--simulate-state', state], {
+			env: {...process.env, FCFLASH_SIM_TIME_SCALE: '0', TERM: 'xterm', ...env},
 			encoding: 'utf8',
 			timeout: 90_000,
 		});
@@ -393,10 +394,46 @@ sys.exit(os.waitstatus_to_exitcode(status))
 	it('answering n: exit 5 and nothing written (the state file is not created)', () => {
 		const state = join(dir, 'pty-n.bin');
 		const r = inPty('n', state);
-		assert.match(r.stdout, /Board: +STM32F722\/F7X2 \(512 KiB\) \(206A37813153\)\r?\nFile: +.*\r?\nErase: +at most \d+ sectors.*\r?\nThen: +write .*\r?\nwarning: The board is in DFU, so its settings cannot be backed up first.*\r?\nFlash it\? \[y\/N\]/);
+		// A blank chip: nothing that names itself, so no settings to lose and no warning.
+		assert.match(r.stdout, /Board: +STM32F722\/F7X2 \(512 KiB\) \(206A37813153\)\r?\nFile: +.*\r?\nRuns: +no firmware that names itself.*\r?\nErase: +at most \d+ sectors.*\r?\nThen: +write .*\r?\nFlash it\? \[y\/N\]/);
 		assert.equal(r.status, 5, r.stdout);
 		assert.match(r.stdout, /nothing was written/);
 		assert.ok(!existsSync(state), 'state file not created');
+	});
+
+	it('a board in DFU running another release: the confirmation says what it runs and that the upgrade may reset its settings; the same release: no warning', () => {
+		const state = join(dir, 'pty-upgrade.bin');
+		const flashed = run(['flash', f722Hex, '--simulate=stm32f722', '--simulate-state', state, '--yes', '--json'], {FCFLASH_SIM_TIME_SCALE: '0'});
+		assert.equal(flashed.code, 0, flashed.stderr);
+		const upgrade = join(dir, 'betaflight-2026.12.0-STM32F7X2.hex');
+		writeFileSync(upgrade, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 4, version: '2026.12.0'})));
+		const r = inPtyFile('n', state, upgrade);
+		assert.match(r.stdout, /Runs: +Betaflight 4\.5\.1, built for STM32F7X2\r?\n/);
+		assert.match(r.stdout, /warning: It runs Betaflight 4\.5\.1 and the image is Betaflight 2026\.12\.0: the upgrade may reset its settings[\s\S]*answer s: its firmware is started and it is flashed from its serial port[\s\S]*Flash it\? .*\[y\/s\/N\]/);
+		assert.equal(r.status, 5, r.stdout);
+		const same = join(dir, 'betaflight-4.5.2-STM32F7X2.hex');
+		writeFileSync(same, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 5, version: '4.5.2'})));
+		const again = inPtyFile('n', state, same);
+		assert.match(again.stdout, /Runs: +Betaflight 4\.5\.1, built for STM32F7X2\r?\n/);
+		assert.doesNotMatch(again.stdout, /may reset/);
+	});
+
+	it('answering s: its firmware is started, and it is flashed from its serial port with its settings backed up and restored', () => {
+		const state = join(dir, 'pty-serial.bin');
+		assert.equal(run(['flash', f722Hex, '--simulate=stm32f722', '--simulate-state', state, '--yes'], {FCFLASH_SIM_TIME_SCALE: '0'}).code, 0);
+		const upgrade = join(dir, 'betaflight-2026.12.0-STM32F7X2-s.hex');
+		writeFileSync(upgrade, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 6, version: '2026.12.0'})));
+		const data = join(dir, 'xdg-serial');
+		const r = inPtyFile('s', state, upgrade, {XDG_DATA_HOME: data});
+		assert.match(r.stdout, /\[y\/s\/N\]/);
+		assert.equal(r.status, 0, r.stdout);
+		assert.match(r.stdout, /Starting its firmware, to flash it from its serial port/);
+		// The backup is of what it ran (4.5.1), taken over its serial port before the reboot into DFU.
+		assert.match(r.stdout, /Settings saved to .*xdg-serial\/fcflash-tui\/backups\/[0-9a-f]{24}\/\d{8}T\d{6}Z-BTFL-4\.5\.1\.txt/);
+		assert.ok(r.stdout.indexOf('Settings saved') < r.stdout.indexOf('Rebooting into DFU'), r.stdout);
+		assert.match(r.stdout, /nothing to restore|Restored/);
+		assert.match(r.stdout, /verified, firmware started\./);
+		assert.doesNotMatch(r.stdout, /nothing was written/);
 	});
 
 	it('Ctrl-C at the prompt: exit 130 (interrupted, not an error) and nothing written', () => {

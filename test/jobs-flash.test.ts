@@ -83,14 +83,20 @@ describe('flash job: the demo boards', () => {
 });
 
 describe('flash job: confirmation', () => {
-	it('no: exit 5, not one DNLOAD, the flash unchanged', async () => {
-		const source = new OneBoardSource('stm32f405');
+	it('no: exit 5, nothing erased or written (only read, to say what it runs), the flash unchanged', async () => {
+		const old = new Uint8Array(1024 * KiB).map((_, i) => (i * 7) & 0xff);
+		const source = new OneBoardSource('stm32f405', {flash: old.slice()});
 		const trace: TraceEntry[] = [];
-		const {result} = await flashWith(source, {image: image('STM32F405', 200 * KiB)}, 'confirm', () => 'no', (e) => trace.push(e));
+		const {result, questions} = await flashWith(source, {image: image('STM32F405', 200 * KiB)}, 'confirm', () => 'no', (e) => trace.push(e));
 		assert.equal(result.exitCode, 5);
 		assert.equal(result.data?.boardState, 'untouched');
-		assert.equal(trace.length, 0, 'the board was not even opened');
-		assert.ok(source.core.flash.every((b) => b === 0xff));
+		const dnloads = trace.filter((e) => e.dir === 'out' && e.request === 1);
+		assert.ok(dnloads.length > 0 && dnloads.every((e) => e.value === 0 && e.length === 5), 'only DfuSe commands (the read pointer), no data block');
+		assert.ok(trace.some((e) => e.dir === 'in' && e.request === 2), 'read with UPLOAD');
+		assert.equal(source.reasons.length, 0, 'never left DFU');
+		assert.deepEqual(source.core.flash, old, 'not a byte changed (an erase would show)');
+		const q = questions[0];
+		assert.equal(q?.kind === 'confirm' && q.facts.runs, 'no firmware that names itself (blank, or firmware without an ident)');
 	});
 
 	it('stopped while asking: exit 130, nothing written', async () => {

@@ -161,6 +161,20 @@ test('confirm: n goes back to the options (values kept) once the job has ended; 
 	assert.equal(w.state().options.busy, undefined);
 });
 
+test('confirm: s flashes from the serial port only where the job offers it (a board in DFU running another release)', () => {
+	const plain = world();
+	toConfirm(plain);
+	plain.type('s');
+	assert.equal(plain.log.filter((c) => c.type === 'answer').length, 0, 's is no answer where it is not offered');
+	assert.equal(plain.state().view.screen, 'question');
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 3, kind: 'confirm', facts: confirmFacts({offersSerial: true, runs: 'Betaflight 4.5.1, built for STM32F405'}), requires: 'yes'}});
+	w.type('s');
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['serial']);
+	assert.equal(w.state().view.screen, 'progress', 'the job goes on: its firmware is started and it is flashed from the serial port');
+});
+
 test('confirm: a wrong-target image flashes only after the typed word force and Enter; y alone does nothing', () => {
 	const w = world();
 	toConfirm(w, 'force');

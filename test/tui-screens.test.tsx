@@ -133,6 +133,11 @@ test('confirm: the Erase line wraps; a wrong target says what the image is for a
 		assert.match(f, /Erase:  5 sectors, 128 KiB/);
 		assert.match(f, /the rest\s+is kept/);
 		assert.match(f, /Press y to flash/);
+		assert.doesNotMatch(f, /Runs:/, 'a board whose firmware was not read has no Runs line');
+		const r = world();
+		r.type(keys.enter + keys.enter + keys.enter);
+		r.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({runs: 'Betaflight 4.5.1, built for STM32F405'}), requires: 'yes'}});
+		assert.match(fits(sized(r, size), 'confirm runs'), /\nRuns: +Betaflight 4\.5\.1, built for STM32F405\s*\n(?:.*\n)?Erase:/);
 		const m = world();
 		m.type(keys.enter + keys.enter + keys.enter);
 		m.job({type: 'question', question: {id: 1, kind: 'confirm', facts: facts({mismatch: 'Built for MATEKF405, but the flight controller reports STM32F7X2.'}), requires: 'force'}});

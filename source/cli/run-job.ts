@@ -19,6 +19,7 @@ export function confirmText(facts: ConfirmFacts): string {
 	return [
 		`Board:  ${name} (${b.id})`,
 		`File:   ${facts.file}${ident}`,
+		...(facts.runs ? [`Runs:   ${facts.runs}`] : []),
 		`Erase:  ${facts.erase}`,
 		`Then:   ${facts.steps.join(', ')}`,
 		...facts.warnings.map((w) => `warning: ${w.text}`),
@@ -28,7 +29,9 @@ export function confirmText(facts: ConfirmFacts): string {
 function questionText(q: Question): string {
 	switch (q.kind) {
 		case 'confirm':
-			return `${confirmText(q.facts)}\nFlash it? [y/N] `;
+			return q.facts.offersSerial
+				? `${confirmText(q.facts)}\nFlash it? y: in DFU now, s: from its serial port keeping its settings [y/s/N] `
+				: `${confirmText(q.facts)}\nFlash it? [y/N] `;
 		case 'unprotect':
 			return 'The chip is read-protected. Unprotecting WIPES THE WHOLE CHIP. Unprotect and flash? [y/N] ';
 		case 'continue-without-backup':
@@ -90,7 +93,8 @@ export async function runCliJob<Data>(reporter: Reporter, start: (listener: JobL
 		rl.on('error', () => {});
 		rl.question(questionText(q), (answer) => {
 			closePrompt();
-			job?.answer(q.id, /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no');
+			const a = answer.trim();
+			job?.answer(q.id, /^y(es)?$/i.test(a) ? 'yes' : /^s(erial)?$/i.test(a) ? 'serial' : 'no');
 		});
 	};
 	const fleet = new FleetLines(reporter);

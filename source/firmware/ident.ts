@@ -34,22 +34,30 @@ export function parseIdent(text: string): FirmwareIdent | null {
 	return null;
 }
 
+/** The first identification string starting in buf[from, to), with where it starts. */
+export function findIdentIn(buf: Buffer, from = 0, to = buf.length): {at: number; ident: FirmwareIdent} | null {
+	let best: {at: number; ident: FirmwareIdent} | null = null;
+	for (const needle of needles) {
+		for (let at = buf.indexOf(needle, from); at !== -1 && at < to; at = buf.indexOf(needle, at + 1)) {
+			if (best && at > best.at) break;
+			const ident = parseIdent(textAt(buf, at));
+			if (ident) {
+				best = {at, ident};
+				break;
+			}
+		}
+	}
+	return best;
+}
+
+/** Bytes after a hit that must be present before its string counts as whole. */
+export const identWindow = window;
+
 /** The identification string at the lowest address, or null. A string split across a gap is not found. */
 export function findIdent(segments: readonly Segment[]): FirmwareIdent | null {
 	for (const seg of segments) {
-		const buf = Buffer.from(seg.data.buffer, seg.data.byteOffset, seg.data.byteLength);
-		let best: {at: number; ident: FirmwareIdent} | null = null;
-		for (const needle of needles) {
-			for (let at = buf.indexOf(needle); at !== -1; at = buf.indexOf(needle, at + 1)) {
-				if (best && at > best.at) break;
-				const ident = parseIdent(textAt(buf, at));
-				if (ident) {
-					best = {at, ident};
-					break;
-				}
-			}
-		}
-		if (best) return best.ident;
+		const found = findIdentIn(Buffer.from(seg.data.buffer, seg.data.byteOffset, seg.data.byteLength));
+		if (found) return found.ident;
 	}
 	return null;
 }

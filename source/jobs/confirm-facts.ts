@@ -4,7 +4,8 @@
 import {parseLayout} from '../dfu/layout.js';
 import {planFlash, type FlashPlan} from '../dfu/plan.js';
 import type {Board} from '../devices/types.js';
-import type {FirmwareImage} from '../firmware/image.js';
+import type {FirmwareIdent, FirmwareImage} from '../firmware/image.js';
+import type {Warning} from './types.js';
 import {flashSizeText} from '../dfu/chip.js';
 import {formatBytes, hex32} from '../format.js';
 
@@ -39,4 +40,43 @@ export function flashSteps(board: Board, image: FirmwareImage, options: {verify?
 	if (board.kind === 'serial') steps.push('check it runs the new firmware');
 	if (keep) steps.push('restore its settings');
 	return steps;
+}
+
+/** What a board in DFU was found to hold (read from its flash before the confirmation). */
+export interface Running {
+	/** null: no identification string found, or the read failed (`error`). */
+	ident: FirmwareIdent | null;
+	error?: string;
+}
+
+const identText = (i: FirmwareIdent) => `${i.flavour} ${i.version}, built for ${i.target}`;
+const release = (i: FirmwareIdent) => `${i.flavour.toLowerCase()} ${i.version.split('.').slice(0, 2).join('.')}`;
+
+/** The board runs a firmware that names itself, and the image is another release of it or another firmware. */
+export function isUpgrade(running: Running, image: FirmwareImage): boolean {
+	return !!running.ident && !!image.ident && release(running.ident) !== release(image.ident);
+}
+
+/** The confirmation's "Runs:" line. */
+export function runningText(running: Running): string {
+	if (running.ident) return identText(running.ident);
+	if (running.error) return `not known (${running.error})`;
+	return 'no firmware that names itself (blank, or firmware without an ident)';
+}
+
+/**
+ * Settings survive a flash only into the same firmware release (major.minor) without a full
+ * erase, and a board in DFU cannot back them up: say so when the image is another release, with
+ * the way to keep them.
+ */
+export function runningWarnings(running: Running, image: FirmwareImage, offersSerial: boolean): Warning[] {
+	const next = image.ident;
+	if (!next) return [];
+	const keepThem = 'To keep them, start its firmware (fcflash-tui leave) and flash it from its serial port, which backs them up and restores them.';
+	if (running.ident) {
+		if (!isUpgrade(running, image)) return [];
+		return [{text: `It runs ${running.ident.flavour} ${running.ident.version} and the image is ${next.flavour} ${next.version}: the upgrade may reset its settings (PIDs, rates, modes), and in DFU they cannot be backed up first. ${offersSerial ? 'To keep them, answer s: its firmware is started and it is flashed from its serial port, which backs them up and restores them.' : keepThem}`}];
+	}
+	if (!running.error) return [];
+	return [{text: `What it runs could not be read, so its settings may be reset if the image is another version, and in DFU they cannot be backed up first. ${keepThem}`}];
 }

@@ -7,12 +7,15 @@ import {flashImage, type FlashResult} from '../dfu/flash.js';
 import {planFlash} from '../dfu/plan.js';
 import {closeDfuTarget, openDfuTarget, type DfuTarget} from '../dfu/target.js';
 import type {Board, BoardSource, DfuBoard, SerialBoard} from '../devices/types.js';
-import {CancelledError, DeclinedError, ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
+import {CancelledError, DeclinedError, errorText, ExitCode, FcflashError, ReadProtectedError, UsageError} from '../errors.js';
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {formatBytes, formatDuration} from '../format.js';
 import {Locks} from './locks.js';
-import {eraseSummary, flashSteps, planFor} from './confirm-facts.js';
+import {eraseSummary, flashSteps, isUpgrade, planFor, runningText, runningWarnings, type Running} from './confirm-facts.js';
+import {startBoardFirmware} from './leave-job.js';
+import {withTarget} from './open-board.js';
+import {readRunningFirmware} from '../dfu/running.js';
 import {startJob, type JobRun} from './job.js';
 import {awaitDfu, dfuBoardIds, rebootIntoDfu, waitForDfu} from './reboot.js';
 import {backupAndReboot, BackupFailedError, FirmwareNotBackError, firmwareFacts, firmwareWaitMs, restoreAfterFlash, sameVariant, serialPorts, waitForFirmware} from './keep-settings.js';
@@ -49,7 +52,17 @@ export function startFlashJob(context: JobContext, request: FlashRequest, listen
 	}));
 }
 
+/** A board in DFU the pilot chose to flash from its serial port: the job goes on with that port. */
 async function flash(run: JobRun<FlashReport>, context: JobContext, request: FlashRequest) {
+	const first = await flashOnce(run, context, request);
+	if (!first.viaSerial) return first;
+	// Confirmed already; a target mismatch is still asked about (force is never implied).
+	const second = await flashOnce(run, context, {...request, device: first.viaSerial.id, yes: true, keepSettings: true});
+	if (second.viaSerial) throw new Error('flash: a serial board cannot be switched to its serial port');
+	return second;
+}
+
+async function flashOnce(run: JobRun<FlashReport>, context: JobContext, request: FlashRequest) {
 	const {source} = context;
 	// Parse the whole file first (a bad file is reported before anything about boards), while the
 	// boards are listed (listing touches nothing).
@@ -93,27 +106,30 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		planFor(board, image);
 		const mismatch = [mcuMismatch(image, board), usbIdMismatch(image, board)].filter(Boolean).join(' ') || undefined;
 		const nameWarning = boardNameMismatch(image, board);
-		// Said on the confirmation only: a board in DFU has no settings to read.
-		const dfuNote =
-			board.kind === 'dfu' && image.ident
-				? [{text: 'The board is in DFU, so its settings cannot be backed up first: if the image is another version than it runs, they may be reset. To keep them, start its firmware (s on the device list, or fcflash-tui leave) and flash it from its serial port.'}]
-				: [];
 		if (nameWarning) run.warn({text: nameWarning, hint: 'target-mismatch'});
 		if (mismatch && request.force) run.warn({text: `${mismatch} Flashing anyway (forced).`, hint: 'target-mismatch'});
 		const requires = mismatch && !request.force ? 'force' : 'yes';
 		if (requires === 'force' && context.interaction !== 'full') throw new TargetMismatchError(mismatch!, 'Pass --force to flash it anyway.');
 		if (!request.yes || requires === 'force') {
 			if (context.interaction === 'none') throw new UsageError('Refusing to erase without confirmation: there is no terminal to ask on. Pass --yes.', 'confirm-needed');
+			// A board in DFU cannot be asked what it runs, nor have its settings backed up: read the
+			// firmware's ident from its flash, so the pilot knows whether this is an upgrade.
+			const running = board.kind === 'dfu' ? await readRunning(run, context, board, image) : undefined;
+			// Offered only where it can work: it runs a firmware to start, and the pilot wants settings kept.
+			const offersSerial = !!running && isUpgrade(running, image) && request.reboot !== false && request.keepSettings !== false && !request.fullErase;
 			const facts: ConfirmFacts = {
 				board,
 				file: image.file,
 				image,
 				erase: eraseSummary(board, image, request),
 				steps: flashSteps(board, image, {...request, keepSettings: keep}),
-				warnings: [...run.warnings, ...dfuNote],
+				warnings: [...run.warnings, ...(running ? runningWarnings(running, image, offersSerial) : [])],
+				...(running ? {runs: runningText(running)} : {}),
+				...(offersSerial ? {offersSerial} : {}),
 				...(mismatch ? {mismatch} : {}),
 			};
 			const reply = await run.ask({kind: 'confirm', facts, requires});
+			if (reply === 'serial' && offersSerial && board.kind === 'dfu') return {viaSerial: await startForSerial(run, context, board)};
 			if (!accepts(reply, requires)) {
 				if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.');
 				if (requires === 'force') throw new TargetMismatchError(mismatch!, 'Type force to flash it anyway.');
@@ -171,6 +187,41 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 		run.fields = {...run.fields, boardState: report.boardState};
 		locks.release();
 	}
+}
+
+/** What the board in DFU holds, for the confirmation; a failed read is said, never fatal here. */
+async function readRunning(run: JobRun<FlashReport>, context: JobContext, board: DfuBoard, image: FirmwareImage): Promise<Running> {
+	run.info('Reading which firmware the board holds...');
+	try {
+		const found = await withTarget(context, board, (target) => readRunningFirmware(target, image.low, image.high - image.low, {signal: run.signal}));
+		return {ident: found.ident};
+	} catch (error) {
+		if (run.stopped) throw new CancelledError('Interrupted before the confirmation: nothing was written.');
+		return {ident: null, error: error instanceof ReadProtectedError ? 'the chip is read-protected' : errorText(error)};
+	}
+}
+
+/**
+ * Start the firmware of a board in DFU and wait for its flight-controller port, so it can be
+ * flashed from there with its settings kept. Nothing was written; a port that does not come back
+ * leaves the board running its old firmware.
+ */
+async function startForSerial(run: JobRun<FlashReport>, context: JobContext, board: DfuBoard): Promise<SerialBoard> {
+	run.info('Starting its firmware, to flash it from its serial port and keep its settings...');
+	const portsBefore = await serialPorts(context.source);
+	await withTarget(context, board, (target) => startBoardFirmware(target, board));
+	run.data!.boardState = 'running';
+	const back = await waitForFirmware(run, context.source, {port: '', usbPath: board.usbPath, serialNumber: board.serialNumber}, portsBefore);
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for its serial port: nothing was written; it runs its old firmware.');
+	if (!back) {
+		throw new FcflashError(
+			`Its firmware was started, but no flight-controller port came back within ${firmwareWaitMs / 1000} s: nothing was written. Check the cable carries data, or flash it in DFU (hold BOOT while plugging it in) without keeping settings.`,
+			ExitCode.failed,
+			'no-firmware',
+		);
+	}
+	run.emit({type: 'board', board: back});
+	return back;
 }
 
 /** Back up before the reboot; when that fails, only the TUI's user can choose to go on without. */

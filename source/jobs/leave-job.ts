@@ -9,9 +9,22 @@ import {Locks} from './locks.js';
 import {withTarget} from './open-board.js';
 import {deviceFacts, resolveBoard} from './resolve.js';
 import type {Job, JobContext, JobListener, LeaveReport, LeaveRequest} from './types.js';
+import type {DfuTarget} from '../dfu/target.js';
+import type {DfuBoard} from '../devices/types.js';
 
 export function startLeaveJob(context: JobContext, request: LeaveRequest, listener: JobListener): Job<LeaveReport> {
 	return startJob<LeaveReport>('leave', listener, (run) => leave(run, context, request), (run) => ({board: run.data?.board.id}));
+}
+
+/** Start the firmware at the board's leave address; a blank vector table has nothing to start. */
+export async function startBoardFirmware(target: DfuTarget, board: DfuBoard): Promise<number> {
+	const address = leaveAddress(target.flash);
+	const vectors = await vectorTable(target, address);
+	if (vectors && vectors.every((b) => b === 0xff)) {
+		throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex32(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed, 'boot-button');
+	}
+	await startFirmware(target, address);
+	return address;
 }
 
 async function leave(run: JobRun<LeaveReport>, context: JobContext, request: LeaveRequest) {
@@ -28,13 +41,8 @@ async function leave(run: JobRun<LeaveReport>, context: JobContext, request: Lea
 	try {
 		await locks.take(board);
 		const address = await withTarget(context, board, async (target) => {
-			const address = leaveAddress(target.flash);
-			const vectors = await vectorTable(target, address);
-			if (vectors && vectors.every((b) => b === 0xff)) {
-				throw new FcflashError(`The flash of ${board.chip ?? board.name} is blank at ${hex32(address)}: there is no firmware to start. Flash one first (fcflash-tui flash FILE).`, ExitCode.failed, 'boot-button');
-			}
 			run.progress('leave', 0, 1);
-			await startFirmware(target, address);
+			const address = await startBoardFirmware(target, board);
 			run.progress('leave', 1, 1);
 			return address;
 		});

@@ -58,6 +58,13 @@ export interface ConfirmFacts {
 	steps: string[];
 	/** Board-name mismatch, settings that will be reset...: shown, and repeated in the result. */
 	warnings: Warning[];
+	/** A board in DFU: the firmware found in its flash ("Betaflight 4.5.6, built for STM32F405"). */
+	runs?: string;
+	/**
+	 * A board in DFU that runs another release than the image: the answer 'serial' starts its
+	 * firmware and flashes it from its serial port, keeping its settings.
+	 */
+	offersSerial?: boolean;
 	/** The image is built for another MCU than the board's: set when the answer must be the word `force`. */
 	mismatch?: string;
 }
@@ -76,8 +83,11 @@ export type Question =
 	/** Flash on connect: flash this image onto every fitting board that is plugged in? */
 	| {id: number; kind: 'confirm-fleet'; file: string; image: FirmwareImage; count?: number};
 
-/** 'force' is the typed word; it also counts as yes where only yes is asked. */
-export type Reply = 'yes' | 'no' | 'force';
+/**
+ * 'force' is the typed word; it also counts as yes where only yes is asked. 'serial' answers a
+ * confirmation that `offersSerial`: start the firmware and flash from the serial port instead.
+ */
+export type Reply = 'yes' | 'no' | 'force' | 'serial';
 
 export type JobEvent =
 	/** The phases this job will go through, as soon as they are known (sent again if they change). */

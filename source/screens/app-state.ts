@@ -386,7 +386,7 @@ function onReply(s: AppState, intent: QuestionIntent): Step<AppState> {
 	const job = s.job!;
 	const q = job.question!;
 	const commands: Command[] = [{type: 'answer', seq: job.seq, id: q.id, reply: intent.reply}];
-	const yes = (r: Reply) => r === 'yes' || r === 'force';
+	const yes = (r: Reply) => r === 'yes' || r === 'force' || r === 'serial';
 	if (q.kind === 'confirm' || q.kind === 'confirm-fleet') {
 		const view: View = q.kind === 'confirm' ? {screen: 'progress'} : {screen: 'fleet', s: initialFleetView()};
 		if (yes(intent.reply)) return {state: {...s, job: {...job, question: undefined, confirmed: true}, view}, commands};

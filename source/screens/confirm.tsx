@@ -14,6 +14,8 @@ const yesNoKeys = [
 	{key: '?', label: 'help'},
 ];
 
+const serialKeys = [{key: 'y', label: 'flash'}, {key: 's', label: 'via serial'}, ...yesNoKeys.slice(1)];
+
 export function QuestionScreen(props: {question: Question; state: QuestionState; known?: KnownBoard; choices?: FlashChoices}) {
 	const theme = useTheme();
 	const width = useWidth();
@@ -28,6 +30,7 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		fact('Board:', boardName(f.board, props.known));
 		fact('File:', basename(f.file));
 		if (f.image.ident) fact('Image:', `${f.image.ident.flavour} ${f.image.ident.version}, built for ${f.image.ident.target}`);
+		if (f.runs) fact('Runs:', f.runs);
 		fact('Erase:', f.erase, /WHOLE/.test(f.erase) ? 'warn' : undefined);
 		fact('Then:', f.steps.join(', '));
 		if (f.mismatch) body.push(...para(`${g.warn} ${f.mismatch}`, width, 'error', '  '));
@@ -36,11 +39,13 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 		if (force) {
 			body.push(...para('Flashing firmware built for another target can leave the board unusable until it is flashed again. Type force and press Enter to flash anyway; Esc goes back.', width, 'accent'));
 			body.push({text: `> ${props.state.typed}_`, role: 'accent', bold: true});
+		} else if (f.offersSerial) {
+			body.push(...para('Press y to flash it in DFU now, s to start its firmware and flash it from its serial port keeping its settings. n, Enter or Esc go back.', width, 'accent', '', true));
 		} else body.push(...para('Press y to flash. n, Enter or Esc go back.', width, 'accent', '', true));
 		return (
 			<Frame
 				title="Confirm"
-				keys={force ? [{key: 'force Enter', label: 'flash'}, {key: 'Esc', label: 'back'}, {key: '?', label: 'help'}] : yesNoKeys}
+				keys={force ? [{key: 'force Enter', label: 'flash'}, {key: 'Esc', label: 'back'}, {key: '?', label: 'help'}] : f.offersSerial ? serialKeys : yesNoKeys}
 				body={body}
 				status={props.state.notice}
 			/>

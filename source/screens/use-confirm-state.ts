@@ -32,6 +32,7 @@ export function questionKey(s: QuestionState, q: Question, k: KeyPress): Step<Qu
 		return {state: s};
 	}
 	if (isChar(k, 'y', 'Y')) return reply('yes');
+	if (q.kind === 'confirm' && q.facts.offersSerial && isChar(k, 's', 'S')) return reply('serial');
 	if (isChar(k, 'n', 'N') || k.name === 'return' || k.name === 'escape') return reply('no');
 	return {state: s};
 }

@@ -45,8 +45,14 @@ const flash = await new Promise<{code: number | null; stdout: string; stderr: st
 	child.on('exit', (code) => resolve({code, stdout, stderr}));
 });
 
-// 3. What the board runs and holds now.
-s = await session();
+// 3. What the board runs and holds now. A board that does not come back still reports what the
+// flasher printed, so a failure names its cause.
+try {
+	s = await session();
+} catch (error) {
+	process.stdout.write(JSON.stringify({flash, error: String(error)}) + '\n');
+	process.exit(1);
+}
 const values: Record<string, string | undefined> = {};
 for (const n of names) values[n] = await s.get(n);
 await s.exit();
