@@ -85,6 +85,19 @@ describe('flash on connect', () => {
 		await source.close();
 	});
 
+	it('a board still listed for a moment after its leave (the detach noticed late) is not reported as back in DFU', async () => {
+		// The third board arrives later, so the run is still watching while the first two linger; an
+		// image without an ident has no look for the started firmware, so its job ends at once.
+		const plain = makeImage('plain.bin', 'bin', [{address: FLASH, data: new Uint8Array(64 * KiB).map((_, i) => (i * 13) & 0xff)}], null);
+		const {source, driven} = run([{profile: 'stm32f405', leaveLingerMs: 400}, {profile: 'stm32f405', leaveLingerMs: 400}, {profile: 'stm32f405', arriveAfterMs: 1500}], {count: 3, image: plain});
+		const {result, events} = await driven;
+		assert.equal(result.ok, true, result.error?.message);
+		assert.equal(results(events).length, 3);
+		const skipped = events.filter((e) => e.type === 'board-skipped');
+		assert.deepEqual(skipped, [], 'a board that never left and came back is no "came back in DFU"');
+		await source.close();
+	});
+
 	it('--count counts boards tried, not skipped ones; stopped with nothing tried is exit 3 (no device)', async () => {
 		const counted = run([{profile: 'stm32f722'}, {profile: 'stm32f405'}, {profile: 'stm32f405'}], {count: 1});
 		const c = await counted.driven;

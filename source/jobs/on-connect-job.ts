@@ -89,6 +89,10 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 
 	const owned = new Map<string, {job: Job<FlashReport>; entry: FleetBoard}>();
 	const finished = new Map<string, {at: number; leftAt?: number; entry: FleetBoard}>();
+	// When each board's job started its firmware, and the boards seen off the bus since then: one
+	// still listed right after its leave has not come back, the host has not noticed the detach yet.
+	const leftAt = new Map<string, number>();
+	const goneAfterLeave = new Set<string>();
 	const reported = new Set<string>();
 	let stopHard = false;
 	run.onStopAgain(() => {
@@ -121,13 +125,16 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 		const entry: FleetBoard = {boardId, board, state: 'running'};
 		report.boards.push(entry);
 		report.tried++;
-		const job = startFlashJob({...context, interaction: 'none'}, {...request, force: false, board, image, yes: true}, (event) => run.emit({type: 'fleet', boardId, board, event}));
+		const job = startFlashJob({...context, interaction: 'none'}, {...request, force: false, board, image, yes: true}, (event) => {
+			if (event.type === 'progress' && event.phase === 'leave' && !leftAt.has(key)) leftAt.set(key, performance.now());
+			run.emit({type: 'fleet', boardId, board, event});
+		});
 		owned.set(key, {job, entry});
 		void job.done.then((result: JobResult<FlashReport>) => {
 			entry.result = result;
 			entry.state = result.ok ? 'ok' : 'failed';
 			owned.delete(key);
-			finished.set(key, {at: performance.now(), leftAt: result.data?.left ? performance.now() : undefined, entry});
+			finished.set(key, {at: performance.now(), leftAt: result.data?.left ? (leftAt.get(key) ?? performance.now()) : undefined, entry});
 			appendFlashLog({
 				job: 'flash',
 				reason: 'on-connect',
@@ -145,11 +152,14 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 		});
 	};
 	const onBoards = (boards: Board[]) => {
+		const listed = new Set(boards.map(boardKey));
+		for (const key of leftAt.keys()) if (!listed.has(key)) goneAfterLeave.add(key);
 		for (const board of boards) {
 			const key = boardKey(board);
 			if (owned.has(key)) continue; // its own job is working on it (rebooting, in DFU, coming back)
 			const done = finished.get(key);
 			if (done) {
+				if (board.kind === 'dfu' && done.leftAt !== undefined && !goneAfterLeave.has(key)) continue; // not off the bus yet
 				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
 					seenAgain(key, done.entry, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
 				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {

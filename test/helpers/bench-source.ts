@@ -14,6 +14,8 @@ export interface BenchBoard {
 	faults?: Faults;
 	/** After leave the ROM comes back at once: the firmware did not start (BOOT held). */
 	bootHeld?: boolean;
+	/** After leave it is still listed this long (the host notices a detach late), then it goes. */
+	leaveLingerMs?: number;
 	serialNumber?: string;
 	usbPath?: string;
 	timeScale?: number;
@@ -37,6 +39,13 @@ export class BenchSource implements BoardSource {
 			const board = dfuBoardOf(core, spec.usbPath ?? `1-${i + 1}`);
 			const slot: Slot = {core, board, present: !spec.arriveAfterMs};
 			core.on('disconnect', (reason) => {
+				if (reason === 'leave' && spec.leaveLingerMs) {
+					this.later(spec.leaveLingerMs, () => {
+						slot.present = false;
+						this.changed();
+					});
+					return;
+				}
 				slot.present = false;
 				this.changed();
 				if (reason === 'leave' && spec.bootHeld) {
