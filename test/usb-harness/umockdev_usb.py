@@ -347,11 +347,7 @@ class UsbfsNode:
             sock, _ = self.listener.accept()
         except (BlockingIOError, OSError):
             return True
-        sock.setblocking(True)
-        client = PreloadClient(sock)
-        self.clients[client] = self.GLib.io_add_watch(
-            sock.fileno(), self.GLib.PRIORITY_DEFAULT,
-            self.GLib.IO_IN | self.GLib.IO_HUP | self.GLib.IO_ERR, self._on_client, client)
+        self._add_client(sock)
         # A host opened the node (libusb_open): the emulator's stallOnRequest counts from here.
         if self.harness.args.verbose:
             log('%s opened' % self.devnode)
@@ -361,6 +357,13 @@ class UsbfsNode:
             except EmulatorGone:
                 pass
         return True
+
+    def _add_client(self, sock):
+        sock.setblocking(True)
+        client = PreloadClient(sock)
+        self.clients[client] = self.GLib.io_add_watch(
+            sock.fileno(), self.GLib.PRIORITY_DEFAULT,
+            self.GLib.IO_IN | self.GLib.IO_HUP | self.GLib.IO_ERR, self._on_client, client)
 
     def _on_client(self, fd, cond, client):
         if client.closed:
@@ -403,11 +406,20 @@ class UsbfsNode:
     def close_listener(self):
         if self.listener is None:
             return
-        self.GLib.source_remove(self.listen_watch)
-        self.listener.close()
-        self.listener = None
+        # The path goes first, so an open from now on fails as on a removed node (ENOENT). A
+        # connection still in the backlog is accepted and answered ENODEV: closing a listener
+        # resets those, and umockdev's preload aborts the whole program on that (errno 104).
         if os.path.lexists(self.sock_path):
             os.unlink(self.sock_path)
+        self.GLib.source_remove(self.listen_watch)
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except (BlockingIOError, OSError):
+                break
+            self._add_client(sock)
+        self.listener.close()
+        self.listener = None
 
     def close(self):
         self.close_listener()
