@@ -3,7 +3,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {EventEmitter} from 'node:events';
-import {RealSource} from '../source/devices/real-source.js';
+import {describeDfuDevice, RealSource, sameDfuBoard} from '../source/devices/real-source.js';
 import type {SerialPortEntry} from '../source/devices/serial-ports.js';
 import type {Board, DfuBoard, FlightControllerInfo} from '../source/devices/types.js';
 
@@ -225,4 +225,41 @@ test('a DFU board that could not be opened is listed again on the next poll (ude
 		stop();
 		await source.close();
 	}
+});
+
+/** A node-usb Device stand-in whose string reads take `slowMs`: a transfer timeout below that loses them. */
+function slowDevice(slowMs: number) {
+	const strings: Record<number, string> = {3: '3276364A3030', 4: '@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg'};
+	return {
+		timeout: 1000,
+		busNumber: 1,
+		portNumbers: [2],
+		deviceAddress: 5,
+		interfaces: undefined,
+		deviceDescriptor: {idVendor: 0x0483, idProduct: 0xdf11, bcdDevice: 0x2200, iSerialNumber: 3},
+		configDescriptor: {interfaces: [[{bInterfaceClass: 0xfe, bAlternateSetting: 0, iInterface: 4}]]},
+		open() {},
+		close() {},
+		getStringDescriptor(index: number, cb: (error?: Error, value?: string) => void) {
+			if (this.timeout < slowMs) setImmediate(() => cb(new Error('LIBUSB_ERROR_TIMEOUT')));
+			else setImmediate(() => cb(undefined, strings[index]));
+		},
+	};
+}
+
+test('a DFU board whose strings are slow (a loaded machine) keeps its serial number and layout: 5 s per transfer, as the peers', async () => {
+	const board = await describeDfuDevice(slowDevice(1500) as unknown as Parameters<typeof describeDfuDevice>[0]);
+	assert.equal(board.serialNumber, '3276364A3030');
+	assert.equal(board.id, '3276364A3030');
+	assert.equal(board.flashSize, 1024 * 1024);
+});
+
+test('sameDfuBoard: one board in two listings, one of which lost its serial number, is the same board; other ports or serials are not', () => {
+	const full = dfuBoard('3276364A3030');
+	const lost: DfuBoard = {...full, id: full.usbPath!, serialNumber: undefined};
+	assert.equal(sameDfuBoard(lost, full), true);
+	assert.equal(sameDfuBoard(full, lost), true);
+	assert.equal(sameDfuBoard(full, {...full, usbPath: '1-3'}), false, 'another port');
+	assert.equal(sameDfuBoard(full, {...full, id: '3276364A3031', serialNumber: '3276364A3031'}), false, 'another board on the same port (replugged)');
+	assert.equal(sameDfuBoard(full, {...full, productId: 0xdf12}), false);
 });

@@ -53,6 +53,9 @@ export async function describeDfuDevice(device: UsbDevice): Promise<DfuBoard> {
 		return board;
 	}
 	try {
+		// node-usb's default of 1 s per transfer loses a string on a loaded machine (a Pi flashing a
+		// bench of boards), and a board without its serial number is listed under another id.
+		device.timeout = 5000;
 		board.serialNumber = await getString(device, d.iSerialNumber);
 		if (board.serialNumber) board.id = board.serialNumber;
 		// Every alternate setting's layout: alt 0 is the main flash, the option bytes' address tells F4 from F7.
@@ -80,6 +83,15 @@ export async function describeDfuDevice(device: UsbDevice): Promise<DfuBoard> {
 	return board;
 }
 
+/**
+ * The same physical board in two listings: one USB port and one USB id, and the same serial number
+ * when both listings read one (a listing that lost the string names the board by its port path).
+ */
+export function sameDfuBoard(a: DfuBoard, b: DfuBoard): boolean {
+	if (a.usbPath === undefined || a.usbPath !== b.usbPath || a.vendorId !== b.vendorId || a.productId !== b.productId) return false;
+	return !a.serialNumber || !b.serialNumber || a.serialNumber === b.serialNumber;
+}
+
 export interface RealSourceOptions {
 	/** Serial side: port lister, sysfs root, identify/reboot stand-ins (tests). */
 	serial?: SerialBoardsOptions;
@@ -93,7 +105,7 @@ export interface RealSourceOptions {
 }
 
 export class RealSource implements BoardSource {
-	private devices = new Map<string, UsbDevice>();
+	private devices = new Map<string, {board: DfuBoard; device: UsbDevice}>();
 	readonly serial: SerialBoards;
 	private readonly watcher: BoardWatcher;
 	private usbWarning?: string;
@@ -150,7 +162,7 @@ export class RealSource implements BoardSource {
 			return [];
 		}
 		const boards: DfuBoard[] = [];
-		const devices = new Map<string, UsbDevice>();
+		const devices = new Map<string, {board: DfuBoard; device: UsbDevice}>();
 		for (const device of deviceList) {
 			const d = device.deviceDescriptor;
 			if (!dfuId(d.idVendor, d.idProduct)) continue;
@@ -160,7 +172,7 @@ export class RealSource implements BoardSource {
 			const board = (open && this.described.get(device)) || (open ? undefined : await describeDfuDevice(device));
 			if (!board) continue;
 			this.described.set(device, board);
-			devices.set(board.id, device);
+			devices.set(board.id, {board, device});
 			boards.push(board);
 		}
 		this.devices = devices;
@@ -169,10 +181,15 @@ export class RealSource implements BoardSource {
 
 	async openDfu(board: DfuBoard): Promise<DfuUsbDevice> {
 		const {WebUSBDevice} = await loadUsb();
-		let device = this.devices.get(board.id);
+		// By its port first (its id may differ between two listings), then by id (replugged elsewhere).
+		const find = () => {
+			const listed = [...this.devices.values()];
+			return (listed.find((l) => sameDfuBoard(l.board, board)) ?? listed.find((l) => l.board.id === board.id))?.device;
+		};
+		let device = find();
 		if (!device) {
 			await this.listDfu();
-			device = this.devices.get(board.id);
+			device = find();
 		}
 		if (!device) throw new NoDeviceError(`The DFU board ${board.id} is gone.`);
 		// node-usb's timeout is per device and defaults to 1 s; the peers use 5 s per transfer.
