@@ -63,6 +63,12 @@ const link = await (async () => {
 	await sleep(300);
 	return openSerial(port);
 })();
-const running = await identifyLink(link);
+// The firmware's port appears when its TCP socket accepts, a moment before MSP answers on a busy
+// machine: ask again for a few seconds.
+let running = await identifyLink(link);
+for (let i = 0; !running && i < 10; i++) {
+	await sleep(500);
+	running = await identifyLink(link);
+}
 await link.close();
 process.stdout.write(JSON.stringify({flash, values, running}) + '\n');
