@@ -12,7 +12,7 @@ import {after, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {betaflightLikeImage, flashBase, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {describe as describeRun, runHarness, skipReason} from './helpers/usb-harness.js';
-import {firmwareIn, sitlDir, sitlSkip} from './helpers/sitl.js';
+import {firmwareIn, sitlDir, sitlEnv, sitlSkip} from './helpers/sitl.js';
 
 const skip = sitlSkip() || skipReason || false;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,6 +36,7 @@ test('flash --device PORT upgrades Betaflight 4.5.6 to 2026.12.0-alpha and keeps
 		['--profile', 'stm32f405', '--time-scale', '0', '--start-unplugged', '--flash-out', flashOut],
 		[join(sitlDir()!, 'fc-sitl'), '--firmware', '4.5.6', '--then-firmware', '2026.12.0-alpha', '--state', state, '--on-bootloader', plug, '--', process.execPath, driver, cli, image, ...tune],
 		220_000,
+		{env: sitlEnv()},
 	).finally(async () => {
 		// fc-sitl can leave the firmware running when it is stopped right after a reboot, and the
 		// next SITL test needs its fixed ports.

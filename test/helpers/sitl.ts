@@ -22,6 +22,11 @@ export function sitlDir(): string | undefined {
 	return [resolve(repo, '..', 'shared', 'betaflight-sitl'), '/work/shared/betaflight-sitl'].find((d) => existsSync(join(d, 'fc-sitl')));
 }
 
+/** The environment fc-sitl runs in: its socat comes a moment late (see helpers/sitl-bin/socat). */
+export function sitlEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+	return {...env, PATH: `${join(repo, 'test', 'helpers', 'sitl-bin')}:${env.PATH ?? ''}`};
+}
+
 /** false when the SITL tests can run, else why not (for `skip`). */
 export function sitlSkip(): string | false {
 	if (!sitlDir()) return 'the Betaflight SITL builds are not here (../shared/betaflight-sitl/fc-sitl)';
@@ -77,7 +82,7 @@ export async function startSitl(options: SitlOptions = {}): Promise<Sitl> {
 	if (options.thenFirmware) args.push('--then-firmware', options.thenFirmware);
 	// The command fc-sitl runs for us: wait until stop() asks it to end.
 	args.push('--', 'sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.1; done', stopFile);
-	const child: ChildProcess = spawn(join(dir, 'fc-sitl'), args, {stdio: 'ignore', detached: true});
+	const child: ChildProcess = spawn(join(dir, 'fc-sitl'), args, {stdio: 'ignore', detached: true, env: sitlEnv()});
 	const exited = new Promise<void>((done) => child.once('exit', () => done()));
 	const port = join(state, 'ttyACM-sitl');
 	const log = () => (existsSync(join(state, 'sitl.log')) ? readFileSync(join(state, 'sitl.log'), 'utf8') : '') + (existsSync(join(state, 'fw.log')) ? readFileSync(join(state, 'fw.log'), 'utf8') : '');
