@@ -105,7 +105,8 @@ export interface RealSourceOptions {
 }
 
 export class RealSource implements BoardSource {
-	private devices = new Map<string, {board: DfuBoard; device: UsbDevice}>();
+	/** The last listing's DFU boards with their devices, for openDfu. */
+	private devices: Array<{board: DfuBoard; device: UsbDevice}> = [];
 	readonly serial: SerialBoards;
 	private readonly watcher: BoardWatcher;
 	private usbWarning?: string;
@@ -161,8 +162,7 @@ export class RealSource implements BoardSource {
 			this.usbWarning = `USB devices cannot be listed: ${error instanceof Error ? error.message : String(error)}`;
 			return [];
 		}
-		const boards: DfuBoard[] = [];
-		const devices = new Map<string, {board: DfuBoard; device: UsbDevice}>();
+		const devices: Array<{board: DfuBoard; device: UsbDevice}> = [];
 		for (const device of deviceList) {
 			const d = device.deviceDescriptor;
 			if (!dfuId(d.idVendor, d.idProduct)) continue;
@@ -172,20 +172,16 @@ export class RealSource implements BoardSource {
 			const board = (open && this.described.get(device)) || (open ? undefined : await describeDfuDevice(device));
 			if (!board) continue;
 			this.described.set(device, board);
-			devices.set(board.id, {board, device});
-			boards.push(board);
+			devices.push({board, device});
 		}
 		this.devices = devices;
-		return boards;
+		return devices.map((l) => l.board);
 	}
 
 	async openDfu(board: DfuBoard): Promise<DfuUsbDevice> {
 		const {WebUSBDevice} = await loadUsb();
 		// By its port first (its id may differ between two listings), then by id (replugged elsewhere).
-		const find = () => {
-			const listed = [...this.devices.values()];
-			return (listed.find((l) => sameDfuBoard(l.board, board)) ?? listed.find((l) => l.board.id === board.id))?.device;
-		};
+		const find = () => (this.devices.find((l) => sameDfuBoard(l.board, board)) ?? this.devices.find((l) => l.board.id === board.id))?.device;
 		let device = find();
 		if (!device) {
 			await this.listDfu();

@@ -58,6 +58,7 @@ async function flash(run: JobRun<FlashReport>, context: JobContext, request: Fla
 	if (!first.viaSerial) return first;
 	// Confirmed already; a target mismatch is still asked about (force is never implied).
 	const second = await flashOnce(run, context, {...request, device: first.viaSerial.id, yes: true, keepSettings: true});
+	// Narrows the type: a board found on its serial port is never offered the switch again.
 	if (second.viaSerial) throw new Error('flash: a serial board cannot be switched to its serial port');
 	return second;
 }

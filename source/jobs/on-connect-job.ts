@@ -88,9 +88,10 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	}
 
 	const owned = new Map<string, {job: Job<FlashReport>; entry: FleetBoard}>();
-	const finished = new Map<string, {at: number; leftAt?: number; entry: FleetBoard}>();
-	// When each board's job started its firmware, and the boards seen off the bus since then: one
-	// still listed right after its leave has not come back, the host has not noticed the detach yet.
+	const finished = new Map<string, FleetBoard>();
+	// When each board's job started its firmware (kept only when it did), and the boards seen off the
+	// bus since then: one still listed right after its leave has not come back, the host has not
+	// noticed the detach yet.
 	const leftAt = new Map<string, number>();
 	const goneAfterLeave = new Set<string>();
 	const reported = new Set<string>();
@@ -134,7 +135,8 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			entry.result = result;
 			entry.state = result.ok ? 'ok' : 'failed';
 			owned.delete(key);
-			finished.set(key, {at: performance.now(), leftAt: result.data?.left ? (leftAt.get(key) ?? performance.now()) : undefined, entry});
+			if (!result.data?.left) leftAt.delete(key);
+			finished.set(key, entry);
 			appendFlashLog({
 				job: 'flash',
 				reason: 'on-connect',
@@ -159,11 +161,12 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			if (owned.has(key)) continue; // its own job is working on it (rebooting, in DFU, coming back)
 			const done = finished.get(key);
 			if (done) {
-				if (board.kind === 'dfu' && done.leftAt !== undefined && !goneAfterLeave.has(key)) continue; // not off the bus yet
-				if (board.kind === 'dfu' && done.leftAt !== undefined && performance.now() - done.leftAt < cameBackWithinMs) {
-					seenAgain(key, done.entry, `It came back in DFU ${Math.round((performance.now() - done.leftAt) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
-				} else if (board.kind === 'dfu' || done.entry.state === 'failed') {
-					seenAgain(key, done.entry, `Already ${done.entry.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
+				const left = leftAt.get(key);
+				if (board.kind === 'dfu' && left !== undefined && !goneAfterLeave.has(key)) continue; // not off the bus yet
+				if (board.kind === 'dfu' && left !== undefined && performance.now() - left < cameBackWithinMs) {
+					seenAgain(key, done, `It came back in DFU ${Math.round((performance.now() - left) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
+				} else if (board.kind === 'dfu' || done.state === 'failed') {
+					seenAgain(key, done, `Already ${done.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
 				}
 				continue;
 			}
