@@ -12,6 +12,7 @@ import {after, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
 import {betaflightLikeImage, flashBase, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {describe as describeRun, runHarness, skipReason} from './helpers/usb-harness.js';
+import {signalIfAlive} from './helpers/signal.js';
 import {firmwareIn, sitlDir, sitlEnv, sitlSkip} from './helpers/sitl.js';
 
 const skip = sitlSkip() || skipReason || false;
@@ -40,7 +41,7 @@ test('flash --device PORT upgrades Betaflight 4.5.6 to 2026.12.0-alpha and keeps
 	).finally(async () => {
 		// fc-sitl can leave the firmware running when it is stopped right after a reboot, and the
 		// next SITL test needs its fixed ports.
-		for (const pid of firmwareIn(state)) process.kill(pid, 'SIGTERM');
+		for (const pid of firmwareIn(state)) signalIfAlive(pid, 'SIGTERM');
 		for (let i = 0; firmwareIn(state).length > 0 && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
 	});
 	assert.equal(run.code, 0, describeRun(run));

@@ -9,6 +9,7 @@ import {join, resolve} from 'node:path';
 import {test} from 'node:test';
 import {betaflightLikeImage, toIntelHex} from '../scripts/synthetic-firmware.js';
 import {profiles} from '../source/emulator/profiles.js';
+import {killGroup} from './helpers/signal.js';
 import {tempFiles} from './helpers/temp-files.js';
 import {describe, harness, repo, runHarness, serverJs, skipReason} from './helpers/usb-harness.js';
 
@@ -26,14 +27,6 @@ const waitFor = async (what: string, predicate: () => boolean, context: () => st
 		await new Promise((r) => setTimeout(r, 50));
 	}
 };
-
-function killGroup(pid: number, signal: NodeJS.Signals) {
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// the group is gone already
-	}
-}
 
 /** The harness in the background; its command writes the control FIFO's path to a file first. */
 function startHarness(name: string, harnessArgs: string[], command: string[], env: NodeJS.ProcessEnv = process.env) {

@@ -6,20 +6,13 @@
 import {spawn} from 'node:child_process';
 import {appendFileSync, existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {killGroup} from './signal.js';
 import {harness, serverJs} from './usb-harness.js';
 
 export interface Line {
 	/** performance.now() when the line arrived. */
 	at: number;
 	text: string;
-}
-
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// the group is gone already
-	}
 }
 
 export async function waitFor(what: string, predicate: () => boolean, context: () => string, ms = 20_000): Promise<void> {

@@ -13,6 +13,7 @@ import {CliSession} from '../../source/devices/fc-cli.js';
 import {MspCommand, mspRequest} from '../../source/devices/msp.js';
 import {openSerial, type Link, type SerialLink} from '../../source/devices/serial-link.js';
 import {sleep} from '../../source/sleep.js';
+import {killGroup, signalIfAlive} from './signal.js';
 import {hasTool} from './tools.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -92,9 +93,9 @@ export async function startSitl(options: SitlOptions = {}): Promise<Sitl> {
 		stopped = true;
 		writeFileSync(stopFile, '');
 		const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-		if (!done && child.pid) process.kill(-child.pid, 'SIGTERM');
+		if (!done && child.pid) killGroup(child.pid, 'SIGTERM');
 		// fc-sitl can restart the firmware while it stops (a reboot in flight): end what it left.
-		for (const pid of firmwareIn(state)) process.kill(pid, 'SIGTERM');
+		for (const pid of firmwareIn(state)) signalIfAlive(pid, 'SIGTERM');
 		rmSync(state, {recursive: true, force: true});
 	};
 	const deadline = performance.now() + 15_000;
@@ -120,7 +121,7 @@ export async function startSitl(options: SitlOptions = {}): Promise<Sitl> {
 				if (attempt === 2) throw new Error(`the SITL firmware does not answer on ${port} even after ${attempt} restarts:\n${log().slice(-2000)}`);
 				sitl.replugs++;
 				console.error(`fc-sitl: the firmware is silent on ${port} (fc-sitl's TCP probe raced socat); restarting it`);
-				for (const pid of firmwareIn(state)) process.kill(pid, 'SIGTERM');
+				for (const pid of firmwareIn(state)) signalIfAlive(pid, 'SIGTERM');
 				await portGone(port).catch(() => undefined);
 			}
 		},

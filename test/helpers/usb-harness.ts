@@ -4,6 +4,7 @@ import {spawn, spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {killGroup} from './signal.js';
 
 export const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const serverJs = join(here, 'usb-harness', 'emulator-server.js');
@@ -50,21 +51,14 @@ export function runCommand(file: string, args: string[], options: RunOptions = {
 	return new Promise((resolvePromise, reject) => {
 		// Its own process group: a timeout ends the command's children too, not only the command.
 		const child = spawn(file, args, {stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: options.cwd, detached: true});
-		const killGroup = (signal: NodeJS.Signals) => {
-			try {
-				process.kill(-child.pid!, signal);
-			} catch {
-				// the group is gone already
-			}
-		};
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
 		child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
 		const timer = setTimeout(() => {
-			killGroup('SIGTERM');
+			killGroup(child.pid!, 'SIGTERM');
 			// Whatever still stands after 5 s is killed.
-			setTimeout(() => killGroup('SIGKILL'), 5000).unref();
+			setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 5000).unref();
 			reject(new Error(`${file} timed out after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
 		}, timeoutMs);
 		child.on('error', (error) => {
