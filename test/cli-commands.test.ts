@@ -359,12 +359,12 @@ describe('flash confirmation in a real PTY', () => {
 	const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 	const driver = `
 import os, pty, select, sys
-answer = sys.argv[1].encode()
+answers = [a.encode() for a in sys.argv[1].split(',')]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 buf = b''
-sent = False
+seen = 0
 while True:
     r, _, _ = select.select([fd], [], [], 60)
     if not r:
@@ -376,9 +376,11 @@ while True:
     if not data:
         break
     buf += data
-    if not sent and (b'[y/N]' in buf or b'[y/s/N]' in buf):
+    prompts = buf.count(b'[y/N]') + buf.count(b'[y/s/N]')
+    while answers and prompts > seen:
+        answer = answers.pop(0)
         os.write(fd, b'\\x03' if answer == b'ctrl-c' else answer + b'\\r')
-        sent = True
+        seen += 1
 _, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(buf)
 sys.exit(os.waitstatus_to_exitcode(status))
@@ -409,7 +411,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 		writeFileSync(upgrade, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 4, version: '2026.12.0'})));
 		const r = inPtyFile('n', state, upgrade);
 		assert.match(r.stdout, /Runs: +Betaflight 4\.5\.1, built for STM32F7X2\r?\n/);
-		assert.match(r.stdout, /warning: It runs Betaflight 4\.5\.1 and the image is Betaflight 2026\.12\.0: the upgrade may reset its settings[\s\S]*answer s: its firmware is started and it is flashed from its serial port[\s\S]*Flash it\? .*\[y\/s\/N\]/);
+		assert.match(r.stdout, /warning: It runs Betaflight 4\.5\.1 and the image is Betaflight 2026\.12\.0: the upgrade may reset its settings[\s\S]*answer s: its firmware is started and you are asked again for its serial port[\s\S]*Flash it\? .*\[y\/s\/N\]/);
 		assert.equal(r.status, 5, r.stdout);
 		const same = join(dir, 'betaflight-4.5.2-STM32F7X2.hex');
 		writeFileSync(same, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 5, version: '4.5.2'})));
@@ -418,14 +420,14 @@ sys.exit(os.waitstatus_to_exitcode(status))
 		assert.doesNotMatch(again.stdout, /may reset/);
 	});
 
-	it('answering s: its firmware is started, and it is flashed from its serial port with its settings backed up and restored', () => {
+	it('answering s, then y: its firmware is started, asked again for its serial port, and flashed from it with its settings backed up and restored', () => {
 		const state = join(dir, 'pty-serial.bin');
 		assert.equal(run(['flash', f722Hex, '--simulate=stm32f722', '--simulate-state', state, '--yes'], {FCFLASH_SIM_TIME_SCALE: '0'}).code, 0);
 		const upgrade = join(dir, 'betaflight-2026.12.0-STM32F7X2-s.hex');
 		writeFileSync(upgrade, toIntelHex(betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * 1024, seed: 6, version: '2026.12.0'})));
 		const data = join(dir, 'xdg-serial');
-		const r = inPtyFile('s', state, upgrade, {XDG_DATA_HOME: data});
-		assert.match(r.stdout, /\[y\/s\/N\]/);
+		const r = inPtyFile('s,y', state, upgrade, {XDG_DATA_HOME: data});
+		assert.match(r.stdout, /\[y\/s\/N\][\s\S]*Starting its firmware[\s\S]*Board: .*ttyACM[\s\S]*Flash it\? \[y\/N\]/, 'asked again, for the board on its serial port');
 		assert.equal(r.status, 0, r.stdout);
 		assert.match(r.stdout, /Starting its firmware, to flash it from its serial port/);
 		// The backup is of what it ran (4.5.1), taken over its serial port before the reboot into DFU.

@@ -99,6 +99,44 @@ describe('flash job: confirmation', () => {
 		assert.equal(q?.kind === 'confirm' && q.facts.runs, 'no firmware that names itself (blank, or firmware without an ident)');
 	});
 
+	it('s (a board in DFU running an older release): its firmware is started and the job asks again from its serial port; only yes there flashes', async () => {
+		process.env.XDG_DATA_HOME = state;
+		const statePath = join(state, 'f722-s.bin');
+		const earlier = new SimulatedSource('stm32f722', {timeScale: 0, statePath});
+		const first = await flashWith(earlier, {image: image('STM32F7X2', 120 * KiB, 3), yes: true});
+		assert.equal(first.result.ok, true, first.result.error?.message);
+		await earlier.saveState();
+		await earlier.close();
+		// Plugged in again holding BOOT: in DFU, with Betaflight 4.5.1 in its flash.
+		const source = new SimulatedSource('stm32f722', {timeScale: 0, statePath});
+		try {
+			const upgrade = makeImage('bf-2026.hex', 'hex', betaflightLikeImage({target: 'STM32F7X2', bytes: 120 * KiB, seed: 4, version: '2026.12.0'}), null);
+			await source.saveState();
+			const before = readFileSync(statePath);
+			const answers: string[] = [];
+			// Chosen on a list, as the TUI does: the job must not look for the board in DFU again.
+			const inDfu = (await source.list()).find((b) => b.kind === 'dfu')!;
+			const declined = await flashWith(source, {board: inDfu, image: upgrade}, 'full', (q) => {
+				if (q.kind !== 'confirm') return 'no';
+				answers.push(q.facts.board.kind);
+				return answers.length === 1 ? 'serial' : 'no';
+			});
+			assert.deepEqual(answers, ['dfu', 'serial'], 'asked in DFU, then again for the same board on its serial port');
+			const second = declined.questions[1]!;
+			assert.ok(second.kind === 'confirm' && second.facts.steps.some((s) => /back up/i.test(s)), JSON.stringify(second.kind === 'confirm' && second.facts.steps));
+			assert.equal(declined.result.exitCode, 5, 'declined the second time: nothing written');
+			await source.saveState();
+			assert.deepEqual(readFileSync(statePath), before, 'the flash holds the old firmware, byte for byte');
+			const running = (await source.list()).find((b): b is SerialBoard => b.kind === 'serial');
+			assert.ok(running, 'its firmware runs (it was started to be flashed from its serial port)');
+			const flashed = await flashWith(source, {image: upgrade}, 'full', () => 'yes');
+			assert.equal(flashed.result.ok, true, flashed.result.error?.message);
+			assert.ok(flashed.result.data?.settings?.backup, 'flashed from the serial port: the settings were backed up');
+		} finally {
+			await source.close();
+		}
+	});
+
 	it('stopped while asking: exit 130, nothing written', async () => {
 		const source = new OneBoardSource('stm32f405');
 		const {result} = await flashWith(source, {image: image('STM32F405', 200 * KiB)}, 'confirm', () => 'stop');

@@ -172,7 +172,23 @@ test('confirm: s flashes from the serial port only where the job offers it (a bo
 	w.job({type: 'question', question: {id: 3, kind: 'confirm', facts: confirmFacts({offersSerial: true, runs: 'Betaflight 4.5.1, built for STM32F405'}), requires: 'yes'}});
 	w.type('s');
 	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['serial']);
-	assert.equal(w.state().view.screen, 'progress', 'the job goes on: its firmware is started and it is flashed from the serial port');
+	assert.equal(w.state().view.screen, 'progress', 'the job goes on: its firmware is started');
+	// Its serial port answers: the job asks again, for the board as it is now; only y flashes.
+	w.job({type: 'question', question: {id: 4, kind: 'confirm', facts: confirmFacts({board: serialBoard, steps: ['back up its settings', 'write 8 KiB', 'verify', 'restore its settings']}), requires: 'yes'}});
+	assert.equal(w.state().view.screen, 'question');
+	w.type('s' + keys.enter);
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['serial', 'no'], 's is not offered again, and Enter goes back');
+});
+
+test('confirm, asked again from the serial port: y flashes', () => {
+	const w = world();
+	w.type(keys.enter + keys.enter + keys.enter);
+	w.job({type: 'question', question: {id: 3, kind: 'confirm', facts: confirmFacts({offersSerial: true}), requires: 'yes'}});
+	w.type('s');
+	w.job({type: 'question', question: {id: 4, kind: 'confirm', facts: confirmFacts({board: serialBoard}), requires: 'yes'}});
+	w.type('y');
+	assert.deepEqual(w.log.filter((c) => c.type === 'answer').map((c) => c.type === 'answer' && c.reply), ['serial', 'yes']);
+	assert.equal(w.state().view.screen, 'progress');
 });
 
 test('confirm: a wrong-target image flashes only after the typed word force and Enter; y alone does nothing', () => {

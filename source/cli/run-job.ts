@@ -30,7 +30,7 @@ function questionText(q: Question): string {
 	switch (q.kind) {
 		case 'confirm':
 			return q.facts.offersSerial
-				? `${confirmText(q.facts)}\nFlash it? y: in DFU now, s: from its serial port keeping its settings [y/s/N] `
+				? `${confirmText(q.facts)}\nFlash it? y: in DFU now, s: start it and ask again from its serial port [y/s/N] `
 				: `${confirmText(q.facts)}\nFlash it? [y/N] `;
 		case 'unprotect':
 			return 'The chip is read-protected. Unprotecting WIPES THE WHOLE CHIP. Unprotect and flash? [y/N] ';

@@ -75,7 +75,7 @@ export function runningWarnings(running: Running, image: FirmwareImage, offersSe
 	const keepThem = 'To keep them, start its firmware (fcflash-tui leave) and flash it from its serial port, which backs them up and restores them.';
 	if (running.ident) {
 		if (!isUpgrade(running, image)) return [];
-		return [{text: `It runs ${running.ident.flavour} ${running.ident.version} and the image is ${next.flavour} ${next.version}: the upgrade may reset its settings (PIDs, rates, modes), and in DFU they cannot be backed up first. ${offersSerial ? 'To keep them, answer s: its firmware is started and it is flashed from its serial port, which backs them up and restores them.' : keepThem}`}];
+		return [{text: `It runs ${running.ident.flavour} ${running.ident.version} and the image is ${next.flavour} ${next.version}: the upgrade may reset its settings (PIDs, rates, modes), and in DFU they cannot be backed up first. ${offersSerial ? 'To keep them, answer s: its firmware is started and you are asked again for its serial port, where they are backed up before the flash and restored after.' : keepThem}`}];
 	}
 	if (!running.error) return [];
 	return [{text: `What it runs could not be read, so its settings may be reset if the image is another version, and in DFU they cannot be backed up first. ${keepThem}`}];

@@ -56,8 +56,9 @@ export function startFlashJob(context: JobContext, request: FlashRequest, listen
 async function flash(run: JobRun<FlashReport>, context: JobContext, request: FlashRequest) {
 	const first = await flashOnce(run, context, request);
 	if (!first.viaSerial) return first;
-	// Confirmed already; a target mismatch is still asked about (force is never implied).
-	const second = await flashOnce(run, context, {...request, device: first.viaSerial.id, yes: true, keepSettings: true});
+	// Asked again: only yes flashes (CONTRACT), and now for what its serial port says it is, with
+	// the backup among the steps. `s` is offered only when a confirmation was asked, so this asks too.
+	const second = await flashOnce(run, context, {...request, device: first.viaSerial.id, board: undefined, keepSettings: true});
 	// Narrows the type: a board found on its serial port is never offered the switch again.
 	if (second.viaSerial) throw new Error('flash: a serial board cannot be switched to its serial port');
 	return second;

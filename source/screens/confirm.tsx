@@ -14,7 +14,7 @@ const yesNoKeys = [
 	{key: '?', label: 'help'},
 ];
 
-const serialKeys = [{key: 'y', label: 'flash'}, {key: 's', label: 'via serial'}, ...yesNoKeys.slice(1)];
+const serialKeys = [{key: 'y', label: 'flash'}, {key: 's', label: 'start, ask again'}, ...yesNoKeys.slice(1)];
 
 export function QuestionScreen(props: {question: Question; state: QuestionState; known?: KnownBoard; choices?: FlashChoices}) {
 	const theme = useTheme();
@@ -40,7 +40,7 @@ export function QuestionScreen(props: {question: Question; state: QuestionState;
 			body.push(...para('Flashing firmware built for another target can leave the board unusable until it is flashed again. Type force and press Enter to flash anyway; Esc goes back.', width, 'accent'));
 			body.push({text: `> ${props.state.typed}_`, role: 'accent', bold: true});
 		} else if (f.offersSerial) {
-			body.push(...para('Press y to flash it in DFU now, s to start its firmware and flash it from its serial port keeping its settings. n, Enter or Esc go back.', width, 'accent', '', true));
+			body.push(...para('Press y to flash it in DFU now, s to start its firmware and be asked again for its serial port (settings kept). n, Enter or Esc go back.', width, 'accent', '', true));
 		} else body.push(...para('Press y to flash. n, Enter or Esc go back.', width, 'accent', '', true));
 		return (
 			<Frame
