@@ -255,6 +255,21 @@ test('options: a burst of Backspaces in the .bin address deletes as many charact
 	assert.equal((w.jobs[0]!.request.image as {low: number}).low, 0x08008000);
 });
 
+test('options: the .bin address is read by the same grammar as --address (0x hex or decimal; a leading 0 is refused)', () => {
+	const typed = (text: string) => {
+		const w = world();
+		w.type(keys.enter + keys.end + keys.up + keys.enter + keys.end + keys.up + keys.backspace.repeat(10) + text + keys.enter);
+		return w;
+	};
+	const decimal = typed('134250496');
+	const reload = decimal.log.find((c) => c.type === 'load-image');
+	assert.equal(reload?.type === 'load-image' && reload.address, 0x08008000, 'decimal, as the CLI reads it');
+	const octalLooking = typed('08008000');
+	assert.equal(octalLooking.log.find((c) => c.type === 'load-image'), undefined, 'nothing loaded at a guessed address');
+	assert.match(octalLooking.state().options.error?.message ?? '', /starts with 0, which some tools read as octal\. Did you mean 0x08008000\?/);
+	assert.equal(octalLooking.jobs.length, 0);
+});
+
 test('device list: s starts the firmware of a DFU board, b backs it up to a file named in the backups folder', () => {
 	const w = world();
 	w.type('s');

@@ -40,7 +40,7 @@ import {
 	type PickerIntent,
 	type PickerState,
 } from './use-firmware-picker-state.js';
-import {initialOptions, optionsKey, parseAddressText, type OptionsIntent, type OptionsState} from './use-options-state.js';
+import {addressChoice, initialOptions, optionsKey, type OptionsIntent, type OptionsState} from './use-options-state.js';
 import {initialQuestion, needsForce, questionKey, type QuestionIntent, type QuestionState} from './use-confirm-state.js';
 import {hintsKey, type HintsState} from './use-hints-state.js';
 import {saveAsKey, type SaveAsState} from './use-save-as-state.js';
@@ -139,13 +139,18 @@ function show(s: AppState, view: View): AppState {
 	return s.view.screen === 'hints' ? {...s, view: {...s.view, from: view}} : {...s, view};
 }
 
+function addressOf(text: string): number | undefined {
+	const choice = addressChoice(text);
+	return 'address' in choice ? choice.address : undefined;
+}
+
 export function pickerContext(s: AppState): PickerContext {
 	const v = baseView(s.view);
 	const board = v.screen === 'firmware' || v.screen === 'options' ? v.board : undefined;
 	return {
 		board,
 		target: board ? boardTarget(board, knownBoard(s.devices, board)) : undefined,
-		address: parseAddressText(s.options.choices.address),
+		address: addressOf(s.options.choices.address),
 		pageRows: pickerPageRows(s.size),
 	};
 }
@@ -342,10 +347,9 @@ function onOptionsIntent(s: AppState, v: Extract<View, {screen: 'options'}>, int
 	if (!intent) return {state: s};
 	if (intent.type === 'back') return {state: {...s, options: {...s.options, error: undefined}, view: {screen: 'firmware', board: v.board}}};
 	if (v.image.format === 'bin') {
-		const address = parseAddressText(s.options.choices.address);
-		if (address === undefined) {
-			return {state: {...s, options: {...s.options, error: {message: `"${s.options.choices.address}" is not a hex address like 0x08000000.`}}}};
-		}
+		const choice = addressChoice(s.options.choices.address);
+		if ('error' in choice) return {state: {...s, options: {...s.options, error: {message: choice.error}}}};
+		const {address} = choice;
 		if (address !== v.image.low) {
 			const seq = s.seq + 1;
 			const then = intent.type === 'fleet' ? 'fleet' : 'flash';

@@ -51,7 +51,7 @@ export function Options(props: {state: OptionsState; board: Board; known?: Known
 						? 'The settings are backed up over its CLI before the flash and restored once the new firmware runs; the backup file is kept.'
 						: 'Off: no backup; the new firmware may start with its defaults (set the board up again).',
 		},
-		address: {label: 'Address (.bin)', value: c.address + (cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary: type hex digits, Backspace deletes.'},
+		address: {label: 'Address (.bin)', value: c.address + (cursor === 'address' ? '_' : ''), help: 'Load address of the raw binary: 0x and hex digits, or decimal; Backspace deletes.'},
 		onConnect: {
 			label: 'Flash on connect',
 			value: '',

@@ -2,6 +2,7 @@
 // Space toggles (or cycles the baud rate), Enter advances. Pure functions of state and key.
 import type {Board} from '../devices/types.js';
 import type {FirmwareImage} from '../firmware/image.js';
+import {AddressError, parseAddress} from '../jobs/address.js';
 import type {HintId} from '../hints.js';
 import type {Step} from './commands.js';
 import {isChar, type KeyPress} from './keys.js';
@@ -36,10 +37,14 @@ export function initialOptions(settings: TuiSettings): OptionsState {
 	};
 }
 
-export function parseAddressText(text: string): number | undefined {
-	const t = text.trim();
-	if (!/^(0x)?[0-9a-f]{1,8}$/i.test(t)) return undefined;
-	return Number.parseInt(t.replace(/^0x/i, ''), 16);
+/** The typed .bin address, read as --address is (jobs/address.ts): the number, or why not. */
+export function addressChoice(text: string): {address: number} | {error: string} {
+	try {
+		return {address: parseAddress(text, 'The address')};
+	} catch (error) {
+		if (error instanceof AddressError) return {error: error.message};
+		throw error;
+	}
 }
 
 /** The option rows for this board and file; an irrelevant row is shown greyed and skipped. */
