@@ -117,6 +117,38 @@ describe('flash on connect', () => {
 		await wrong.source.close();
 	});
 
+	it('one USB port, one board after another: each new board (its own serial number) is flashed', {timeout: 20_000}, async () => {
+		const {source, driven} = run(
+			[
+				{profile: 'stm32f405', serialNumber: 'AAA', usbPath: '1-1'},
+				{profile: 'stm32f405', serialNumber: 'BBB', usbPath: '1-1', arriveAfterMs: 400},
+				{profile: 'stm32f405', serialNumber: 'CCC', usbPath: '1-1', arriveAfterMs: 800},
+			],
+			{count: 3},
+		);
+		const {result, events} = await driven;
+		assert.equal(result.ok, true, result.error?.message);
+		assert.deepEqual(results(events).map((e) => e.boardId), ['AAA@1-1', 'BBB@1-1', 'CCC@1-1']);
+		assert.deepEqual(events.filter((e) => e.type === 'board-skipped'), [], 'no new board taken for the one flashed before it');
+		for (const slot of source.slots) assert.ok(holds(slot.core.flash, f405), `${slot.board.serialNumber} holds the image`);
+		await source.close();
+	});
+
+	it('two boards showing one serial number (clones) on two ports are both flashed: the port tells them apart', {timeout: 20_000}, async () => {
+		const {source, driven} = run(
+			[
+				{profile: 'stm32f405', serialNumber: 'AAA', usbPath: '1-1'},
+				{profile: 'stm32f405', serialNumber: 'AAA', usbPath: '1-2', arriveAfterMs: 400},
+			],
+			{count: 2},
+		);
+		const {result, events} = await driven;
+		assert.equal(result.ok, true, result.error?.message);
+		assert.deepEqual(results(events).map((e) => e.boardId), ['AAA@1-1', 'AAA@1-2']);
+		for (const slot of source.slots) assert.ok(holds(slot.core.flash, f405));
+		await source.close();
+	});
+
 	it('--force is refused with --on-connect (exit 2)', async () => {
 		const {driven} = run([{profile: 'stm32f405'}], {force: true});
 		assert.equal((await driven).result.exitCode, 2);

@@ -272,6 +272,7 @@ async function afterLeave(
 			'no-firmware',
 		);
 	}
+	report.back = back;
 	const {facts, problem} = firmwareFacts(back, image);
 	report.firmware = facts;
 	if (problem) throw new FirmwareNotBackError(`${problem}${backup ? ` The settings backup is in ${backup.file}.` : ''}`, ExitCode.failed, 'wrong-firmware');

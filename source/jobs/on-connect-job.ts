@@ -20,9 +20,23 @@ import type {FlashReport, FleetBoard, FleetReport, Job, JobContext, JobListener,
 /** A board back in DFU this soon after its own leave did not start its firmware (BOOT held?). */
 const cameBackWithinMs = 30_000;
 
-/** How boards are told apart: USB port path first (boards without a serial number share ids), then serial number. */
+/**
+ * What a job owns: the USB port path first (a board changes its serial number between its ROM and
+ * its firmware, and boards without one share ids), then serial number. After the job, the serial
+ * numbers it saw tell the board apart from the next one plugged into the same port.
+ */
 export function boardKey(board: Board): string {
 	return board.usbPath ? `usb:${board.usbPath}` : board.serialNumber ? `sn:${board.serialNumber}` : `id:${board.id}`;
+}
+
+const sawSerial = (entry: FleetBoard, board: Board | undefined) => {
+	if (board?.serialNumber) (entry.serials ??= {dfu: new Set(), serial: new Set()})[board.kind].add(board.serialNumber);
+};
+
+/** Another board on a port a finished one used: a serial number unlike any that board showed as this kind. */
+function anotherBoard(entry: FleetBoard, board: Board): boolean {
+	const known = entry.serials?.[board.kind];
+	return !!board.serialNumber && !!known && known.size > 0 && !known.has(board.serialNumber);
 }
 
 /** The id shown and logged for a board: its serial number and USB path, so two of a kind differ. */
@@ -107,15 +121,15 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	// reported once, whatever the wording (the "came back" one counts seconds).
 	const skip = (key: string, board: Board, reason: string, what = reason) => {
 		const boardId = fleetBoardId(board);
-		const signature = `${key}|${what}`;
+		const signature = `${key}|${board.serialNumber ?? ''}|${what}`;
 		if (reported.has(signature)) return;
 		reported.add(signature);
 		report.boards.push({boardId, board, state: 'skipped', reason});
 		run.emit({type: 'board-skipped', boardId, board, reason});
 	};
 	/** A board of this run seen again: reported under the id it was flashed as, once, and no new entry. */
-	const seenAgain = (key: string, entry: FleetBoard, reason: string) => {
-		const signature = `${key}|seen again`;
+	const seenAgain = (entry: FleetBoard, reason: string) => {
+		const signature = `${entry.boardId}|seen again`;
 		if (reported.has(signature)) return;
 		reported.add(signature);
 		entry.reason = reason;
@@ -124,16 +138,19 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	const start = (key: string, board: Board) => {
 		const boardId = fleetBoardId(board);
 		const entry: FleetBoard = {boardId, board, state: 'running'};
+		sawSerial(entry, board);
 		report.boards.push(entry);
 		report.tried++;
 		const job = startFlashJob({...context, interaction: 'none'}, {...request, force: false, board, image, yes: true}, (event) => {
 			if (event.type === 'progress' && event.phase === 'leave' && !leftAt.has(key)) leftAt.set(key, performance.now());
+			if (event.type === 'board') sawSerial(entry, event.board);
 			run.emit({type: 'fleet', boardId, board, event});
 		});
 		owned.set(key, {job, entry});
 		void job.done.then((result: JobResult<FlashReport>) => {
 			entry.result = result;
 			entry.state = result.ok ? 'ok' : 'failed';
+			sawSerial(entry, result.data?.back);
 			owned.delete(key);
 			if (!result.data?.left) leftAt.delete(key);
 			finished.set(key, entry);
@@ -159,14 +176,23 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 		for (const board of boards) {
 			const key = boardKey(board);
 			if (owned.has(key)) continue; // its own job is working on it (rebooting, in DFU, coming back)
+			const atPort = finished.get(key);
+			if (atPort && anotherBoard(atPort, board)) {
+				// The port is free for the next board: what is known of the last one there goes.
+				finished.delete(key);
+				leftAt.delete(key);
+				goneAfterLeave.delete(key);
+			}
+			// Not looked up by serial number on other ports: clones of one kind can share one, and
+			// each of them must be flashed.
 			const done = finished.get(key);
 			if (done) {
 				const left = leftAt.get(key);
 				if (board.kind === 'dfu' && left !== undefined && !goneAfterLeave.has(key)) continue; // not off the bus yet
 				if (board.kind === 'dfu' && left !== undefined && performance.now() - left < cameBackWithinMs) {
-					seenAgain(key, done, `It came back in DFU ${Math.round((performance.now() - left) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
+					seenAgain(done, `It came back in DFU ${Math.round((performance.now() - left) / 1000)} s after its firmware was started: BOOT held, or the firmware does not start. Not flashed again.`);
 				} else if (board.kind === 'dfu' || done.state === 'failed') {
-					seenAgain(key, done, `Already ${done.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
+					seenAgain(done, `Already ${done.state === 'ok' ? 'flashed' : 'tried'} in this run: not flashed again.`);
 				}
 				continue;
 			}

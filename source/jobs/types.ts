@@ -228,6 +228,8 @@ export interface FlashReport {
 	board: Board;
 	/** The board in DFU that was flashed, once known. */
 	dfu?: Board;
+	/** Its firmware's serial port after the flash, when it was found. */
+	back?: Board;
 	erase?: {mode: 'sectors' | 'mass' | 'sectors-fallback'; sectors: number; bytes: number; unchanged: number; blank: number};
 	written?: number;
 	skipped?: number;
@@ -286,6 +288,8 @@ export interface FleetBoard {
 	state: 'running' | 'ok' | 'failed' | 'skipped';
 	reason?: string;
 	result?: JobResult<FlashReport>;
+	/** The serial numbers it was seen with, by kind (the ROM's DFU serial and the firmware's differ). */
+	serials?: {dfu: Set<string>; serial: Set<string>};
 }
 
 export interface FleetReport {
