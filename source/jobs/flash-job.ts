@@ -11,6 +11,7 @@ import {CancelledError, DeclinedError, errorText, ExitCode, FcflashError, ReadPr
 import {describeImage, loadFirmware} from '../firmware/load.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {formatBytes, formatDuration} from '../format.js';
+import {sleep} from '../sleep.js';
 import {Locks} from './locks.js';
 import {eraseSummary, flashSteps, isUpgrade, planFor, runningText, runningWarnings, type Running} from './confirm-facts.js';
 import {startBoardFirmware} from './leave-job.js';
@@ -144,11 +145,12 @@ async function flashOnce(run: JobRun<FlashReport>, context: JobContext, request:
 		let backup: BackupResult | undefined;
 		if (board.kind === 'serial') {
 			const before = await dfuBoardIds(source);
-			if (keep) backup = await backupFirst(run, context, board);
+			let fc = board;
+			if (keep) ({backup, board: fc} = await backupFirst(run, context, board));
 			if (backup) {
 				report.settings = {backup: backup.file, restored: false, applied: 0, rejected: [], remaining: []};
 				dfu = await awaitDfu(run, source, board, before, request.waitMs);
-			} else dfu = await rebootIntoDfu(run, source, board, {baud: request.baud, waitMs: request.waitMs});
+			} else dfu = await rebootIntoDfu(run, source, fc, {baud: request.baud, waitMs: request.waitMs});
 			setState('in-dfu');
 			report.dfu = dfu;
 			run.emit({type: 'board', board: dfu});
@@ -226,18 +228,35 @@ async function startForSerial(run: JobRun<FlashReport>, context: JobContext, boa
 	return back;
 }
 
-/** Back up before the reboot; when that fails, only the TUI's user can choose to go on without. */
-async function backupFirst(run: JobRun<FlashReport>, context: JobContext, board: SerialBoard): Promise<BackupResult | undefined> {
+/**
+ * Back up before the reboot; when that fails, only the TUI's user can choose to go on without. Then
+ * the board to reboot is the one on its port now: the backup's clean-up (`exit`) may have restarted
+ * the firmware, and its port goes away and comes back (perhaps under another name).
+ */
+async function backupFirst(run: JobRun<FlashReport>, context: JobContext, board: SerialBoard): Promise<{backup?: BackupResult; board: SerialBoard}> {
 	try {
-		return await backupAndReboot(run, context.source, board);
+		return {backup: await backupAndReboot(run, context.source, board), board};
 	} catch (error) {
 		if (!(error instanceof BackupFailedError) || context.interaction !== 'full') throw error;
 		const reply = await run.ask({kind: 'continue-without-backup', reason: error.message});
 		if (reply !== 'yes' && reply !== 'force') throw error;
+		const now = await boardAfterCleanUp(run, context.source, board);
 		run.warn({text: 'Flashed without a settings backup (chosen after the backup failed): set the board up again if its settings were reset.'});
-		// The backup's clean-up restarted the firmware (`exit`): wait for its port, then reboot as usual.
-		return undefined;
+		return {board: now};
 	}
+}
+
+/** How long a port that is about to go (a reboot under way) may still be listed. */
+const portGoesWithinMs = 2000;
+
+async function boardAfterCleanUp(run: JobRun<FlashReport>, source: BoardSource, board: SerialBoard): Promise<SerialBoard> {
+	const deadline = performance.now() + portGoesWithinMs;
+	while (performance.now() < deadline && !run.stopped && (await serialPorts(source)).has(board.port)) await sleep(100);
+	const away = await serialPorts(source);
+	const back = await waitForFirmware(run, source, {port: board.port, usbPath: board.usbPath, serialNumber: board.serialNumber, namedPath: board.vendorId === 0}, away);
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for its firmware after the failed backup: nothing was flashed.');
+	if (!back) throw new FirmwareNotBackError(`${board.port} did not come back after the failed backup's clean-up restarted it: nothing was flashed.`, ExitCode.failed, 'fc-port-gone');
+	return back;
 }
 
 /**
