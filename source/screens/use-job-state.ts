@@ -79,8 +79,10 @@ export function jobEvent(j: JobView, e: JobEvent): JobView {
 			const before = order.slice(0, order.indexOf(e.phase));
 			const complete = e.total > 0 && e.done >= e.total;
 			const finished = [...new Set([...j.finished, ...before, ...(complete ? [e.phase] : [])])];
-			// Progress means the job is past its confirmation.
-			return {...j, progress: e, finished, confirmed: true};
+			// Progress means the job is past its confirmation. An info said before this phase began
+			// ("Reading which firmware the board holds...") is no longer what is happening.
+			const info = j.progress?.phase === e.phase ? j.info : undefined;
+			return {...j, progress: e, finished, confirmed: true, info};
 		}
 		case 'info':
 			return {...j, info: e.text};
