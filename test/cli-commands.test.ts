@@ -282,12 +282,16 @@ describe('backup', () => {
 		assert.ok(!existsSync(out) && !existsSync(`${out}.tmp`));
 	});
 
-	it('several boards without --device: exit 3; missing folder: exit 2; no file: exit 2', () => {
+	it('several boards without --device: exit 3; a new folder is made; a file in the way: exit 2; no file: exit 2', () => {
 		assert.equal(run(['backup', join(dir, 'x.bin'), '--simulate']).code, 3);
 		assert.ok(!existsSync(join(dir, 'x.bin.tmp')));
-		const missing = run(['backup', join(dir, 'no', 'such', 'x.bin'), '--simulate=stm32f405']);
-		assert.equal(missing.code, 2);
-		assert.match(missing.stderr, /folder does not exist/);
+		const fresh = run(['backup', join(dir, 'no', 'such', 'x.bin'), '--simulate=stm32f405']);
+		assert.equal(fresh.code, 0, fresh.stderr);
+		assert.ok(existsSync(join(dir, 'no', 'such', 'x.bin')));
+		writeFileSync(join(dir, 'in-the-way'), '');
+		const blocked = run(['backup', join(dir, 'in-the-way', 'x.bin'), '--simulate=stm32f405']);
+		assert.equal(blocked.code, 2);
+		assert.match(blocked.stderr, /in-the-way.*a file is in the way/);
 		assert.equal(run(['backup', '--simulate=stm32f405']).code, 2);
 	});
 });
@@ -444,6 +448,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 		assert.equal(r.status, 130, r.stdout);
 		assert.match(r.stdout, /Interrupted at the confirmation: nothing was written/);
 		assert.doesNotMatch(r.stdout, /Aborted with Ctrl\+C/);
+		// Nothing had started: the hint says nothing was written, not that a flash stopped mid-way.
+		assert.match(r.stdout, /^hint: Nothing was written\b.*$/m, r.stdout);
+		assert.doesNotMatch(r.stdout, /block boundary|flash again to finish/i);
 		assert.ok(!existsSync(state), 'state file not created');
 	});
 

@@ -1,7 +1,8 @@
 // The backup job: read the whole main flash of a board into a file (a flight controller is rebooted
 // into DFU first). The file appears complete or not at all, and never over an existing file.
 import {createHash} from 'node:crypto';
-import {closeSync, existsSync, linkSync, openSync, unlinkSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync} from 'node:fs';
+import {dirname} from 'node:path';
 import {readMainFlash} from '../dfu/read.js';
 import type {DfuBoard} from '../devices/types.js';
 import {errorText, ExitCode, FcflashError, UsageError} from '../errors.js';
@@ -26,9 +27,24 @@ function writeError(path: string, error: unknown): FcflashError {
 	return new UsageError(`Cannot write the backup to ${path}: ${why}. Choose another path.`);
 }
 
-/** A private temporary file next to `out`, checked before any board is touched. */
+function folderError(folder: string, error: unknown): FcflashError {
+	const code = (error as NodeJS.ErrnoException).code;
+	const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : errorText(error);
+	return new UsageError(`Cannot make the folder ${folder} for the backup: ${why}. Choose another path.`);
+}
+
+/**
+ * A private temporary file next to `out`, checked before any board is touched. Its folder is made
+ * first, with its parents: the TUI's default path is in a per-board folder that a first backup creates.
+ */
 function reserve(out: string): string {
 	if (existsSync(out)) throw new BackupExistsError(out);
+	const folder = dirname(out);
+	try {
+		mkdirSync(folder, {recursive: true});
+	} catch (error) {
+		throw folderError(folder, error);
+	}
 	const tmp = `${out}.${process.pid}.tmp`;
 	try {
 		closeSync(openSync(tmp, 'wx', 0o644));

@@ -5,27 +5,50 @@ import {existsSync} from 'node:fs';
 import {CliSession} from '../devices/fc-cli.js';
 import type {Link} from '../devices/serial-link.js';
 import type {Board, BoardSource, SerialBoard} from '../devices/types.js';
-import {CancelledError, ExitCode, FcflashError, errorText} from '../errors.js';
+import {BackupWriteError, CancelledError, ExitCode, FcflashError, errorText, type ExitCodeValue} from '../errors.js';
 import type {FirmwareImage} from '../firmware/image.js';
 import {backupSettings, type BackupResult} from '../settings/backup.js';
 import {variantOfFlavour} from '../settings/diff-text.js';
 import {checkRunningFirmware} from '../settings/firmware-check.js';
 import {matchReturnedPort, type PortBefore} from '../settings/port-return.js';
 import {restoreSettings, type RestoreReport} from '../settings/restore.js';
+import {backupsRoot} from '../settings/store.js';
 import {sleep} from '../sleep.js';
 import type {JobRun} from './job.js';
 
 /** After leave, a flight controller's port comes back within a few seconds; peers give up after 10-15. */
 export const firmwareWaitMs = 15_000;
 
+const withoutBackup = 'flash without keeping the settings (--no-keep-settings; TUI: turn "Keep settings" off), and set it up again afterwards';
+
 export class BackupFailedError extends FcflashError {
 	override name = 'BackupFailedError';
-	constructor(port: string, reason: string, hint: FcflashError['hint']) {
-		super(`The settings backup of ${port} failed: ${reason} Nothing was flashed.`, ExitCode.failed, hint ?? 'cli-no-prompt');
+	readonly #advice: string | undefined;
+	/** `advice` replaces the hint text about the CLI (cable, Configurator) when the cause was elsewhere. */
+	constructor(port: string, reason: string, hint: FcflashError['hint'], options: {advice?: string; exitCode?: ExitCodeValue} = {}) {
+		super(`The settings backup of ${port} failed: ${reason} Nothing was flashed.`, options.exitCode ?? ExitCode.failed, hint ?? 'cli-no-prompt');
+		this.#advice = options.advice;
 	}
 	get hintText(): string {
-		return 'The flight controller was left as it was. Check the cable and that no Configurator holds the port, then try again; or flash without keeping the settings (--no-keep-settings; TUI: turn "Keep settings" off), and set it up again afterwards.';
+		return this.#advice ?? `The flight controller was left as it was. Check the cable and that no Configurator holds the port, then try again; or ${withoutBackup}.`;
 	}
+}
+
+/**
+ * The backup was read, but its folder cannot be written: say which folder and how to choose
+ * another (XDG_DATA_HOME; `flash` has no --out). Permission problems keep their exit code 4.
+ */
+function folderFailure(port: string, error: BackupWriteError): BackupFailedError {
+	const permission = error.exitCode === ExitCode.permission;
+	const readOnly = /^EROFS\b/.test(error.reason);
+	const why = permission ? (readOnly ? 'read-only filesystem' : 'permission denied') : error.reason;
+	const root = backupsRoot();
+	const where = error.folder.startsWith(root) ? `Settings backups go to ${root} ($XDG_DATA_HOME/fcflash-tui/backups; ~/.local/share when XDG_DATA_HOME is not set), this one into ${error.folder}.` : `This backup goes into ${error.folder}.`;
+	const fix = permission ? (readOnly ? 'It is on a read-only filesystem.' : 'Make it writable for your user (ls -ld it and its parents: they should belong to you).') : /ENOSPC/.test(error.reason) ? 'Free some space there.' : 'Check that it is a folder you can write.';
+	const advice =
+		`${where} ${fix} To keep backups elsewhere, set XDG_DATA_HOME to a folder you can write: it chooses where backups go (XDG_DATA_HOME=~/fc-data fcflash-tui flash ...). ` +
+		`Or ${withoutBackup}. The flight controller was left as it was.`;
+	return new BackupFailedError(port, `Cannot write the settings backup into ${error.folder}: ${why}.`, error.hint ?? 'backup-folder', {advice, exitCode: error.exitCode});
 }
 
 export class FirmwareNotBackError extends FcflashError {
@@ -56,6 +79,7 @@ export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource,
 		session?.detach();
 		await link?.close();
 		if (run.stopped) throw new CancelledError('Interrupted during the settings backup: nothing was flashed, no backup was written.');
+		if (error instanceof BackupWriteError) throw folderFailure(board.port, error);
 		throw new BackupFailedError(board.port, errorText(error), error instanceof FcflashError ? error.hint : undefined);
 	}
 	run.progress('backup', 1, 1);
