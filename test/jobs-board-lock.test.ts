@@ -3,12 +3,12 @@
 // lock lives where every user sees it (never $TMPDIR).
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {after, test} from 'node:test';
 import {fileURLToPath} from 'node:url';
-import {acquireBoardLock, BoardLockedError, lockDir, lockPath} from '../source/jobs/board-lock.js';
+import {acquireBoardLock, BoardLockedError, lockDir, lockFolder, lockPath} from '../source/jobs/board-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fcflash-lock-'));
 after(() => rmSync(dir, {recursive: true, force: true}));
@@ -67,5 +67,5 @@ test('locks live in /run/lock (or /tmp), never in $TMPDIR or a per-user folder',
 		encoding: 'utf8',
 	});
 	assert.ok(['/run/lock', '/tmp'].includes(r.stdout), r.stdout + r.stderr);
-	assert.equal(lockDir({}), existsSync('/run/lock') ? '/run/lock' : '/tmp');
+	assert.equal(lockDir({}), lockFolder(existsSync('/run/lock') ? statSync('/run/lock') : undefined), 'the folder every user can create files in');
 });

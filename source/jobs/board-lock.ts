@@ -1,14 +1,14 @@
 // One job per board at a time, across processes and users. A lock file per USB port path (the id a
 // board keeps across its reboot into DFU; its serial number may change and its tty name does), in
-// /run/lock (falling back to /tmp): a folder every user shares, root or not. Never $TMPDIR or a
-// per-user folder, or two users' flashes would not see each other.
+// /run/lock when every user may create files there, else /tmp: one folder for all users, root or
+// not. Never $TMPDIR or a per-user folder, or two users' flashes would not see each other.
 //
 // Taking it is atomic: the holder's pid is written to a private file first, which is then
 // hard-linked to the lock name; link() fails with EEXIST if the name exists, so a lock file is
 // never seen half-written. A lock whose holder is gone (pid dead, or reused by another process:
 // its start time differs) is broken under a second lock, re-checked by inode, so two processes
 // that both find it stale cannot both take over.
-import {closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync, accessSync, constants} from 'node:fs';
+import {closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs';
 import {join} from 'node:path';
 import {FcflashError, ExitCode} from '../errors.js';
 import {sleep} from '../sleep.js';
@@ -20,14 +20,28 @@ export class BoardLockedError extends FcflashError {
 	}
 }
 
+/** What lockFolder needs of a folder's stat (injectable: the tests run as root, modes prove nothing). */
+export type FolderStat = {mode: number; isDirectory(): boolean};
+
+/**
+ * /run/lock only when every user can create files in it (others may write and search: 1777 on
+ * Debian), else /tmp. Never "can this process write there": root can write to a root-owned 0755
+ * /run/lock (Fedora, Arch) where a normal user cannot, and their locks would not meet.
+ */
+export function lockFolder(runLock: FolderStat | undefined): string {
+	return runLock?.isDirectory() && (runLock.mode & 0o003) === 0o003 ? '/run/lock' : '/tmp';
+}
+
 /** Where locks live. FCFLASH_LOCK_DIR only for the tests. */
-export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
-	if (env.FCFLASH_LOCK_DIR) return env.FCFLASH_LOCK_DIR;
+export function lockDir(env: NodeJS.ProcessEnv = process.env, stat: (path: string) => FolderStat | undefined = statQuietly): string {
+	return env.FCFLASH_LOCK_DIR || lockFolder(stat('/run/lock'));
+}
+
+function statQuietly(path: string): FolderStat | undefined {
 	try {
-		accessSync('/run/lock', constants.W_OK);
-		return '/run/lock';
+		return statSync(path);
 	} catch {
-		return '/tmp';
+		return undefined; // missing, or not even searchable: not a shared folder
 	}
 }
 
