@@ -5,6 +5,7 @@ import {formatBytes} from '../format.js';
 import {boardName, fitMiddle, imageFacts, imageWarnings, type KnownBoard} from './screen-text.js';
 import {blank, chromeLines, Frame, listRow, para, useTerminalSize, useTheme, useWidth, type KeyHelp, type Line} from './ui.js';
 import type {Board} from '../devices/types.js';
+import type {Theme} from './theme.js';
 import {
 	cursorIndex,
 	factsOf,
@@ -16,6 +17,7 @@ import {
 	type PickerState,
 } from './use-firmware-picker-state.js';
 
+/** Rows the facts box takes at least (what a file holds, and one verdict line): the list keeps its height. */
 const factsRows = 4;
 
 export function pickerKeys(filtering: boolean): KeyHelp[] {
@@ -44,7 +46,23 @@ function dateText(ms?: number): string {
 	return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
-export function FirmwarePicker(props: {state: PickerState; board: Board; known?: KnownBoard; target?: string; address?: number; pageRows: number}) {
+type PickerProps = {state: PickerState; board: Board; known?: KnownBoard; target?: string; address?: number; pageRows: number};
+
+/** The facts box of the highlighted entry: what the file holds, and the verdict on it for this board. */
+function factsBox(s: PickerState, current: Entry | undefined, props: PickerProps, width: number, g: Theme['glyphs']): {about: Line[]; verdict: Line[]} {
+	if (!current || current.kind !== 'file') {
+		return {about: [{text: current?.kind === 'dir' ? 'Enter opens the folder.' : current?.kind === 'up' ? 'Enter goes up a folder.' : '', role: 'dim'}], verdict: []};
+	}
+	const facts = factsOf(s, current, props.address);
+	if (!facts) return {about: [{text: 'Reading the file...', role: 'dim'}], verdict: []};
+	if (facts.state === 'error') return {about: [], verdict: para(`${g.failed} ${facts.message}`, width, 'error', '  ')};
+	const about = imageFacts(facts.image, facts.size).map((text): Line => ({text}));
+	const warnings = imageWarnings(props.board, facts.image);
+	if (warnings.length === 0) return {about, verdict: [{text: props.board.kind === 'dfu' && props.board.layout ? `${g.done} Fits this board.` : '', role: 'ok'}]};
+	return {about, verdict: warnings.flatMap((w) => para(`${g.warn} ${w.text}`, width, w.fit ? 'error' : 'warn', '  '))};
+}
+
+export function FirmwarePicker(props: PickerProps) {
 	const theme = useTheme();
 	const width = useWidth();
 	const {rows} = useTerminalSize();
@@ -53,7 +71,11 @@ export function FirmwarePicker(props: {state: PickerState; board: Board; known?:
 	const keys = pickerKeys(s.filtering);
 	const status = s.choosing ? 'Reading the file...' : s.notice;
 	const room = rows - chromeLines(width, keys, status);
-	const listRows = Math.max(1, Math.min(props.pageRows, room - 3 - factsRows));
+	const shown = shownEntries(s);
+	const index = cursorIndex(s, shown);
+	const {about, verdict} = factsBox(s, shown[index], props, width, g);
+	// The verdict (a warning, an error) is shown whole: the list, which scrolls, gives up its rows.
+	const listRows = Math.max(1, Math.min(props.pageRows, room - 3 - Math.max(factsRows, about.length + verdict.length)));
 	const body: Line[] = [];
 	body.push({text: fitMiddle(s.dir, width, g.ellipsis), role: 'accent'});
 	const sortText = s.sort === 'name' ? 'by name' : 'newest first';
@@ -62,8 +84,6 @@ export function FirmwarePicker(props: {state: PickerState; board: Board; known?:
 			? {text: `Filter: ${s.filter}_`, role: 'accent'}
 			: {text: s.filter ? `Filter: ${s.filter}  (Esc clears)   sorted ${sortText}` : `/ filters, s sorts (now ${sortText})`, role: 'dim'},
 	);
-	const shown = shownEntries(s);
-	const index = cursorIndex(s, shown);
 	const {first, rows: visible} = pickerWindow(s, listRows, shown);
 	const wide = width >= 80;
 	const label = (e: Entry): string => {
@@ -89,18 +109,7 @@ export function FirmwarePicker(props: {state: PickerState; board: Board; known?:
 	while (body.length < 2 + listRows) body.push(blank);
 	body.length = 2 + listRows;
 	body.push({text: shown.length > listRows ? `${first + 1}-${first + visible.length} of ${shown.length}` : '', role: 'dim'});
-	const current = shown[index];
-	const facts = factsOf(s, current, props.address);
-	const box: Line[] = [];
-	if (!current || current.kind !== 'file') box.push({text: current?.kind === 'dir' ? 'Enter opens the folder.' : current?.kind === 'up' ? 'Enter goes up a folder.' : '', role: 'dim'});
-	else if (!facts) box.push({text: 'Reading the file...', role: 'dim'});
-	else if (facts.state === 'error') box.push(...para(`${g.failed} ${facts.message}`, width, 'error', '  '));
-	else {
-		box.push(...imageFacts(facts.image, facts.size).map((text) => ({text})));
-		const warnings = imageWarnings(props.board, facts.image);
-		if (warnings.length === 0) box.push({text: props.board.kind === 'dfu' && props.board.layout ? `${g.done} Fits this board.` : '', role: 'ok'});
-		for (const w of warnings) box.push(...para(`${g.warn} ${w.text}`, width, w.fit ? 'error' : 'warn', '  '));
-	}
-	body.push(...box.slice(0, factsRows));
+	// On a terminal too short even for that, what the file holds gives way; the verdict never does.
+	body.push(...about.slice(0, Math.max(0, room - body.length - verdict.length)), ...verdict);
 	return <Frame title={`Firmware for ${boardName(props.board, props.known)}`} keys={keys} body={body} status={status} />;
 }
