@@ -35,7 +35,8 @@ type Progress = Omit<ProgressEvent, 'type'>;
 export class Reporter {
 	private lastPhase?: JobPhase;
 	private lastLineAt = 0;
-	private lastJsonAt = 0;
+	/** The JSON progress throttle of the one job (key ''), or of each board of a flash on connect. */
+	private readonly jsonGates = new Map<string, {phase?: JobPhase; at: number}>();
 	private barShown = false;
 	private muted = false;
 	constructor(
@@ -84,13 +85,8 @@ export class Reporter {
 		const newPhase = p.phase !== this.lastPhase;
 		const finished = p.done >= p.total;
 		const timed = p.elapsedMs !== undefined;
-		if (this.mode === 'json') {
-			// Timed phases report about once a second anyway; byte phases at most 10 a second.
-			if (newPhase || finished || timed || now - this.lastJsonAt >= 100) {
-				this.lastJsonAt = now;
-				this.event({event: 'progress', phase: p.phase, done: p.done, total: p.total, ...(timed ? {elapsedMs: p.elapsedMs, expectedMs: p.expectedMs} : {})});
-			}
-		} else if (this.mode === 'plain') {
+		if (this.mode === 'json') this.jsonProgress(p);
+		else if (this.mode === 'plain') {
 			if (newPhase) {
 				this.out(`${phaseTitles[p.phase]}...\n`);
 				this.lastLineAt = now;
@@ -110,6 +106,25 @@ export class Reporter {
 			this.barShown = true;
 		}
 		this.lastPhase = p.phase;
+	}
+
+	/**
+	 * A progress event in JSON: of the job, or with `boardId` of one board of a flash on connect
+	 * (each board throttled on its own). Every phase start and end goes out, every timed event (a
+	 * timed phase reports about twice a second anyway), byte progress at most 10 times a second.
+	 */
+	jsonProgress(p: Progress, boardId?: string) {
+		if (this.mode !== 'json') return;
+		const now = this.now();
+		const key = boardId ?? '';
+		const gate = this.jsonGates.get(key) ?? {at: -Infinity};
+		const timed = p.elapsedMs !== undefined;
+		if (p.phase !== gate.phase || p.done >= p.total || timed || now - gate.at >= 100) {
+			gate.at = now;
+			this.event({event: 'progress', ...(boardId !== undefined ? {boardId} : {}), phase: p.phase, done: p.done, total: p.total, ...(timed ? {elapsedMs: p.elapsedMs, expectedMs: p.expectedMs} : {})});
+		}
+		gate.phase = p.phase;
+		this.jsonGates.set(key, gate);
 	}
 
 	private figures(p: Progress): string {

@@ -47,7 +47,8 @@ function questionText(q: Question): string {
 
 /**
  * Flash on connect on the CLI: one line per board per phase change (several boards run at once, so
- * no progress bars), a bell when a board is done; in JSON every event carries the board's id.
+ * no progress bars), a bell when a board is done; in JSON each board's progress as a single flash
+ * sends it, and every event carries the board's id.
  */
 class FleetLines {
 	private readonly phase = new Map<string, string>();
@@ -56,9 +57,9 @@ class FleetLines {
 	event(boardId: string, event: JobEvent): void {
 		const r = this.reporter;
 		if (event.type === 'progress') {
-			if (r.mode === 'json') {
-				if (this.phase.get(boardId) !== event.phase || event.done >= event.total) r.event({event: 'progress', boardId, phase: event.phase, done: event.done, total: event.total});
-			} else if (this.phase.get(boardId) !== event.phase) r.info(`${boardId}  ${phaseTitles[event.phase]}...`);
+			// JSON: the same events a single flash sends (its throttle, per board), each with the board's id.
+			if (r.mode === 'json') r.jsonProgress(event, boardId);
+			else if (this.phase.get(boardId) !== event.phase) r.info(`${boardId}  ${phaseTitles[event.phase]}...`);
 			this.phase.set(boardId, event.phase);
 		} else if (event.type === 'warning') r.warn({text: `${boardId}: ${event.warning.text}`});
 		else if (event.type === 'result') {
