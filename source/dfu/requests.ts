@@ -38,7 +38,8 @@ export const Status = {
 	errSTALLEDPKT: 15,
 } as const;
 
-const stateNames = Object.fromEntries(Object.entries(State).map(([k, v]) => [v, k.replace('_', '-')]));
+// The spec's names: the identifiers with every '_' as '-' (dfuMANIFEST_WAIT_RESET is dfuMANIFEST-WAIT-RESET).
+const stateNames = Object.fromEntries(Object.entries(State).map(([k, v]) => [v, k.replaceAll('_', '-')]));
 const statusNames = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
 export const stateName = (s: number) => stateNames[s] ?? `state ${s}`;
 export const statusName = (s: number) => statusNames[s] ?? `status ${s}`;
