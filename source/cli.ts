@@ -3,7 +3,7 @@
 // command is given, so `flash --json` on a Pi starts in a fraction of the TUI's time.
 import meow from 'meow';
 import {ExitCode, UsageError} from './errors.js';
-import {cliFlags, closestFlag, help, knownFlagNames, type CliFlags} from './cli/flags.js';
+import {cliFlags, closestFlag, help, knownFlagNames, typedValue, type CliFlags} from './cli/flags.js';
 import {Reporter} from './cli/reporter.js';
 import {exitAfterHangup, terminalGone} from './terminal-gone.js';
 
@@ -20,10 +20,13 @@ function checkFlags(given: Record<string, unknown>, flags: CliFlags): void {
 		throw new UsageError(`Unknown option ${dash}${name}.${suggestion ? ` Did you mean --${suggestion}?` : ''} Run fcflash-tui --help for the list.`);
 	}
 	if (!Number.isInteger(flags.baud) || flags.baud < 1200 || flags.baud > 4_000_000) {
-		throw new UsageError(`--baud ${String(given.baud ?? flags.baud)} is not a baud rate (e.g. 115200).`);
+		throw new UsageError(`--baud ${typedValue('baud') ?? String(flags.baud)} is not a baud rate (e.g. 115200).`);
 	}
 	if (flags.wait !== undefined && !(Number.isFinite(flags.wait) && flags.wait > 0)) {
-		throw new UsageError(`--wait ${String(given.wait)} is not a number of seconds (e.g. --wait 60).`);
+		throw new UsageError(`--wait ${typedValue('wait') ?? String(flags.wait)} is not a number of seconds (e.g. --wait 60).`);
+	}
+	if (flags.count !== undefined && !(Number.isInteger(flags.count) && flags.count > 0)) {
+		throw new UsageError(`--count ${typedValue('count') ?? String(flags.count)}: give how many boards to flash, e.g. --count 4.`);
 	}
 }
 

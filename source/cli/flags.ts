@@ -24,7 +24,7 @@ export const help = `
     --no-reboot          flash, backup: do not reboot a serial flight controller into DFU
     --baud N             serial baud rate for the reboot sequence (default 115200)
     --address A          flash: load address of a .bin file (default 0x08000000)
-    --yes, -y            flash: do not ask before erasing
+    --yes, -y            flash, settings restore: do not ask before erasing or replacing the settings
     --json               newline-delimited JSON events and a final result object
     --watch              list: print attach/detach lines until Ctrl-C (exit 0)
     --install            udev-rules: write /etc/udev/rules.d/45-fcflash.rules and reload udev (root only)
@@ -39,15 +39,20 @@ export const help = `
     --rewrite            flash: erase and write every sector the image touches (no read-back first)
     --wait S             flash: seconds to wait for the DFU board after the reboot (default 60)
     --unprotect          flash: lift read protection (wipes the whole chip) when the board is protected
-    --force              flash: flash even when the image's MCU differs from the board's
+    --force              flash: flash even when the image's MCU differs from the board's;
+                         settings restore: restore a backup taken from another MCU
     --firmware PATH      TUI: folder to start the file picker in, or a file to preselect
     --verbose            trace USB requests on stderr
     --help, -h           print this help
     --version, -V        print the version
 
   JSON events (--json)
-    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is reboot, wait, compare, erase,
-              write, verify or leave, and "read" for backup
+    progress  {"event":"progress","phase":P,"done":N,"total":N}; P is backup, reboot, wait, unprotect,
+              compare, erase, write, verify, leave, firmware or restore, and "read" for backup OUT.bin;
+              a phase the board does not count in bytes (mass erase, unprotect, waits) also carries
+              "elapsedMs" and "expectedMs", at least once a second
+    flash --on-connect  every event carries "boardId"; per board {"event":"board-result",...} or
+              {"event":"board-skipped","boardId":ID,"reason":S}
     list --watch  {"event":"attach"|"detach","board":{...}} per change (the boards present at the
               start come as attach events), then the result object when stopped
     result    {"event":"result","ok":BOOL,...} is always the last line
@@ -114,6 +119,24 @@ export function knownFlagNames(): Set<string> {
 		if (spec.type === 'boolean') names.add(`no-${kebab(name)}`).add(`no${name[0]!.toUpperCase()}${name.slice(1)}`);
 	}
 	return names;
+}
+
+/**
+ * The text the user typed for a flag (`--baud abc`, `--baud=abc`; the last one, as the parser takes
+ * it), or undefined. meow turns a number flag's `abc` into NaN, so an error about a bad number
+ * quotes this instead of the parsed value.
+ */
+export function typedValue(name: keyof typeof cliFlags, argv: readonly string[] = process.argv.slice(2)): string | undefined {
+	const spellings = new Set([`--${name}`, `--${kebab(name)}`]);
+	let value: string | undefined;
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') break;
+		const eq = arg.indexOf('=');
+		if (eq > 0 && spellings.has(arg.slice(0, eq))) value = arg.slice(eq + 1);
+		else if (spellings.has(arg) && i + 1 < argv.length && argv[i + 1] !== '--') value = argv[++i]!;
+	}
+	return value;
 }
 
 /** The closest known flag, for "did you mean". */
