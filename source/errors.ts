@@ -111,10 +111,16 @@ export class PermissionError extends FcflashError {
 	}
 }
 
+/**
+ * Stopped by the user (Ctrl-C, SIGTERM, q). The message says what the board holds; the hint must
+ * agree with it: a stop before anything was written (at the confirmation, while waiting, during the
+ * settings backup) gets the hint that says nothing was written, a stop once the flash had begun the
+ * one about stopping at a block boundary. The thrower knows which and says so with `nothingWritten`.
+ */
 export class CancelledError extends FcflashError {
 	override name = 'CancelledError';
-	constructor(message = 'Interrupted.') {
-		super(message, ExitCode.interrupted, 'interrupted');
+	constructor(message = 'Interrupted.', options: {nothingWritten?: boolean} = {}) {
+		super(message, ExitCode.interrupted, options.nothingWritten ? 'interrupted-nothing-written' : 'interrupted');
 	}
 }
 

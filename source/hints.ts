@@ -19,6 +19,7 @@ export type HintId =
 	| 'dialout'
 	| 'no-dfu-after-reboot'
 	| 'interrupted'
+	| 'interrupted-nothing-written'
 	| 'target-mismatch'
 	| 'several-devices'
 	| 'device-id'
@@ -136,6 +137,10 @@ export const hints: Record<HintId, Hint> = {
 	interrupted: {
 		title: 'Interrupted',
 		text: 'Flashing stopped at a block boundary. The board is still in its ROM bootloader: flash again to finish.',
+	},
+	'interrupted-nothing-written': {
+		title: 'Interrupted before anything was written',
+		text: 'Nothing was written: the board\'s flash and settings are as they were. Start again when you are ready.',
 	},
 	'several-devices': {
 		title: 'Several boards connected',

@@ -141,7 +141,7 @@ export async function readMainFlash(target: DfuTarget, options: {signal?: AbortS
 	let read = 0;
 	report(0);
 	const stopIfInterrupted = () => {
-		if (options.signal?.aborted) throw new CancelledError('Interrupted: no backup was written. The board is still in DFU.');
+		if (options.signal?.aborted) throw new CancelledError('Interrupted: no backup was written. The board is still in DFU.', {nothingWritten: true});
 	};
 	try {
 		for (const range of ranges) {

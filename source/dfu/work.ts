@@ -51,7 +51,7 @@ const interrupted: Record<Phase, string> = {
 };
 
 export function checkCancelled(ctx: LoadContext, phase: Phase): void {
-	if (ctx.signal?.aborted) throw new CancelledError(interrupted[phase]);
+	if (ctx.signal?.aborted) throw new CancelledError(interrupted[phase], {nothingWritten: phase === 'compare'});
 }
 
 export {isBlank, sameBytes} from './bytes.js';

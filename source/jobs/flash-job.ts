@@ -134,7 +134,7 @@ async function flashOnce(run: JobRun<FlashReport>, context: JobContext, request:
 			const reply = await run.ask({kind: 'confirm', facts, requires});
 			if (reply === 'serial' && offersSerial && board.kind === 'dfu') return {viaSerial: await startForSerial(run, context, board)};
 			if (!accepts(reply, requires)) {
-				if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.');
+				if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.', {nothingWritten: true});
 				if (requires === 'force') throw new TargetMismatchError(mismatch!, 'Type force to flash it anyway.');
 				throw new DeclinedError();
 			}
@@ -200,7 +200,7 @@ async function readRunning(run: JobRun<FlashReport>, context: JobContext, board:
 		const found = await withTarget(context, board, (target) => readRunningFirmware(target, image.low, image.high - image.low, {signal: run.signal}));
 		return {ident: found.ident};
 	} catch (error) {
-		if (run.stopped) throw new CancelledError('Interrupted before the confirmation: nothing was written.');
+		if (run.stopped) throw new CancelledError('Interrupted before the confirmation: nothing was written.', {nothingWritten: true});
 		return {ident: null, error: error instanceof ReadProtectedError ? 'the chip is read-protected' : errorText(error)};
 	}
 }
@@ -216,7 +216,7 @@ async function startForSerial(run: JobRun<FlashReport>, context: JobContext, boa
 	await withTarget(context, board, (target) => startBoardFirmware(target, board));
 	run.data!.boardState = 'running';
 	const back = await waitForFirmware(run, context.source, {port: '', usbPath: board.usbPath, serialNumber: board.serialNumber}, portsBefore);
-	if (run.stopped) throw new CancelledError('Interrupted while waiting for its serial port: nothing was written; it runs its old firmware.');
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for its serial port: nothing was written; it runs its old firmware.', {nothingWritten: true});
 	if (!back) {
 		throw new FcflashError(
 			`Its firmware was started, but no flight-controller port came back within ${firmwareWaitMs / 1000} s: nothing was written. Check the cable carries data, or flash it in DFU (hold BOOT while plugging it in) without keeping settings.`,
@@ -254,7 +254,7 @@ async function boardAfterCleanUp(run: JobRun<FlashReport>, source: BoardSource, 
 	while (performance.now() < deadline && !run.stopped && (await serialPorts(source)).has(board.port)) await sleep(100);
 	const away = await serialPorts(source);
 	const back = await waitForFirmware(run, source, {port: board.port, usbPath: board.usbPath, serialNumber: board.serialNumber, namedPath: board.vendorId === 0}, away);
-	if (run.stopped) throw new CancelledError('Interrupted while waiting for its firmware after the failed backup: nothing was flashed.');
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for its firmware after the failed backup: nothing was flashed.', {nothingWritten: true});
 	if (!back) throw new FirmwareNotBackError(`${board.port} did not come back after the failed backup's clean-up restarted it: nothing was flashed.`, ExitCode.failed, 'fc-port-gone');
 	return back;
 }

@@ -78,7 +78,7 @@ export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource,
 		if (session && !session.gone) await session.exit().catch(() => undefined);
 		session?.detach();
 		await link?.close();
-		if (run.stopped) throw new CancelledError('Interrupted during the settings backup: nothing was flashed, no backup was written.');
+		if (run.stopped) throw new CancelledError('Interrupted during the settings backup: nothing was flashed, no backup was written.', {nothingWritten: true});
 		if (error instanceof BackupWriteError) throw folderFailure(board.port, error);
 		throw new BackupFailedError(board.port, errorText(error), error instanceof FcflashError ? error.hint : undefined);
 	}

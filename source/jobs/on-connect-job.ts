@@ -96,7 +96,7 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 		if (context.interaction === 'none') throw new UsageError('Refusing to flash boards as they are plugged in without confirmation: there is no terminal to ask on. Pass --yes.', 'confirm-needed');
 		const reply = await run.ask({kind: 'confirm-fleet', file: image.file, image, ...(request.count ? {count: request.count} : {})});
 		if (reply !== 'yes' && reply !== 'force') {
-			if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.');
+			if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was written.', {nothingWritten: true});
 			throw new DeclinedError();
 		}
 	}

@@ -80,7 +80,7 @@ export async function dfuBoardIds(source: BoardSource): Promise<Set<string>> {
 /** After the reboot request (MSP, `R`, or the CLI's `bl`): wait for the board in DFU. */
 export async function awaitDfu(run: JobRun<unknown>, source: BoardSource, board: SerialBoard, before: ReadonlySet<string>, waitMs = defaultWaitMs): Promise<DfuBoard> {
 	const dfu = await waitForDfu(run, source, {serialNumber: board.serialNumber, usbPath: board.usbPath, before}, {waitMs});
-	if (run.stopped) throw new CancelledError('Interrupted while waiting for the DFU board: the flight controller may be in its bootloader now (nothing was written). Flash again, or unplug and replug it to start its firmware.');
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for the DFU board: the flight controller may be in its bootloader now (nothing was written). Flash again, or unplug and replug it to start its firmware.', {nothingWritten: true});
 	if (!dfu) {
 		throw new FcflashError(`${board.port} was asked to reboot into DFU, but no DFU board appeared within ${Math.round(waitMs / 1000)} s.`, ExitCode.failed, 'no-dfu-after-reboot');
 	}

@@ -87,7 +87,7 @@ export function startSettingsRestoreJob(context: JobContext, request: SettingsFi
 				if (context.interaction === 'none') throw new UsageError('Refusing to replace the settings without confirmation: there is no terminal to ask on. Pass --yes.', 'confirm-needed');
 				const reply = await run.ask({kind: 'confirm-restore', file: request.file, board});
 				if (reply !== 'yes' && reply !== 'force') {
-					if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was changed.');
+					if (run.stopped) throw new CancelledError('Interrupted at the confirmation: nothing was changed.', {nothingWritten: true});
 					throw new DeclinedError('Not confirmed: nothing was changed.');
 				}
 			}
