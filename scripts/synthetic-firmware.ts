@@ -41,9 +41,9 @@ function writeVectors(data: Uint8Array, next: () => number): void {
 
 const boardIds: Record<string, string> = {STM32F405: 'S405', STM32F411: 'S411', STM32F7X2: 'S7X2', STM32F745: 'S745', STM32H743: 'SH74', AT32F435G: 'A435'};
 
-export function identString(target: string, version = '4.5.1'): string {
+export function identString(target: string, version = '4.5.1', revision = 'c155f5830'): string {
 	const board = boardIds[target] ?? 'S' + target.slice(-3);
-	return `Betaflight / ${target} (${board}) ${version} Nov 24 2026 / 12:00:00 (c155f5830) MSP API: 1.46`;
+	return `Betaflight / ${target} (${board}) ${version} Nov 24 2026 / 12:00:00 (${revision}) MSP API: 1.46`;
 }
 
 export interface BetaflightLikeOptions {
@@ -52,6 +52,8 @@ export interface BetaflightLikeOptions {
 	bytes?: number;
 	seed?: number;
 	version?: string;
+	/** The git revision in the ident (a custom build of the same release has another). */
+	revision?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface BetaflightLikeOptions {
  * config sector 0x08004000-0x08007FFF absent. Every 16th 2 KiB block of code is erased (0xFF).
  */
 export function betaflightLikeImage(options: BetaflightLikeOptions = {}): Segment[] {
-	const {target = 'STM32F405', bytes = 660 * 1024, seed = 1, version = '4.5.1'} = options;
+	const {target = 'STM32F405', bytes = 660 * 1024, seed = 1, version = '4.5.1', revision} = options;
 	if (bytes <= sector0 + 4096) throw new Error(`betaflightLikeImage: ${bytes} bytes is too small`);
 	const next = prng(seed);
 	const first = randomBytes(sector0, next);
@@ -69,7 +71,7 @@ export function betaflightLikeImage(options: BetaflightLikeOptions = {}): Segmen
 	for (let b = 3; (b + 1) * block <= code.length - block; b += 16) code.fill(0xff, b * block, (b + 1) * block);
 	// The identification string sits in .rodata, about 40 % into the code, NUL-terminated and outside
 	// the erased blocks.
-	const ident = Buffer.from(identString(target, version) + '\0', 'latin1');
+	const ident = Buffer.from(identString(target, version, revision) + '\0', 'latin1');
 	let at = (Math.floor((code.length * 0.4) / block) * block) + 64;
 	if (Math.floor(at / block) % 16 === 3) at += block;
 	code.set(ident, at);

@@ -46,9 +46,10 @@ test('identify() over a PTY returns Betaflight 4.5.1 and the board', pty, async 
 		assert.equal(info?.target, 'STM32F405');
 		assert.equal(info?.boardName, 'SPEEDYBEEF405V3');
 		assert.equal(info?.mcuId, '002d004a1751393338353838');
+		assert.equal(info?.revision, 'c155f58', 'MSP_BUILD_INFO: the build it runs');
 		assert.deepEqual(
 			fc.requests.map((r) => r.cmd),
-			[1, 2, 3, 4, 160],
+			[1, 2, 3, 4, 5, 160],
 		);
 		// The port was closed again: the FC can be opened a second time at once.
 		assert.equal((await identifyPort(fc.hostPath))?.variant, 'BTFL');

@@ -106,11 +106,13 @@ test('ident: Betaflight, Cleanflight and both INAV shapes; absent gives null', (
 		target: 'STM32F405',
 		version: '4.5.1',
 		date: 'Nov 24 2026',
+		revision: 'c155f5830',
 		raw: 'Betaflight / STM32F405 (S405) 4.5.1 Nov 24 2026 / 12:00:00 (c155f5830) MSP API: 1.46',
 	});
 	assert.equal(parseIdent('Cleanflight / SPRACINGF3 (SRF3) 2.5.0 Mar  3 2020 / 10:00:00 (abc1234) MSP API: 1.40')?.date, 'Mar 3 2020');
-	assert.deepEqual(parseIdent('INAV 7.1.2 (abcdef12) MATEKF405'), {flavour: 'INAV', target: 'MATEKF405', version: '7.1.2', date: '', raw: 'INAV 7.1.2 (abcdef12) MATEKF405'});
+	assert.deepEqual(parseIdent('INAV 7.1.2 (abcdef12) MATEKF405'), {flavour: 'INAV', target: 'MATEKF405', version: '7.1.2', date: '', revision: 'abcdef12', raw: 'INAV 7.1.2 (abcdef12) MATEKF405'});
 	assert.equal(parseIdent('INAV/MATEKF722SE 8.0.0 Jan 10 2025 / 09:08:07 (0badc0de)')?.target, 'MATEKF722SE');
+	assert.equal(parseIdent('INAV/MATEKF722SE 8.0.0 Jan 10 2025 / 09:08:07 (0badc0de)')?.revision, '0badc0de');
 	assert.equal(parseIdent('Betaflight rocks'), null);
 });
 

@@ -5,6 +5,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, describe, it} from 'node:test';
+import {SimulatedSource} from '../source/devices/simulated.js';
 import {makeImage, type FirmwareImage} from '../source/firmware/image.js';
 import {startOnConnectJob} from '../source/jobs/on-connect-job.js';
 import type {FleetReport, JobEvent, OnConnectRequest} from '../source/jobs/types.js';
@@ -16,6 +17,7 @@ const FLASH = 0x08000000;
 const KiB = 1024;
 const state = mkdtempSync(join(tmpdir(), 'fcflash-fleet-'));
 process.env.XDG_STATE_HOME = state;
+process.env.XDG_DATA_HOME = state;
 process.env.FCFLASH_LOCK_DIR = state;
 after(() => rmSync(state, {recursive: true, force: true}));
 
@@ -147,6 +149,26 @@ describe('flash on connect', () => {
 		assert.deepEqual(results(events).map((e) => e.boardId), ['AAA@1-1', 'AAA@1-2']);
 		for (const slot of source.slots) assert.ok(holds(slot.core.flash, f405));
 		await source.close();
+	});
+
+	it('a serial FC already running the exact build is skipped; the same release built from another revision is flashed', {timeout: 30_000}, async () => {
+		const f722 = (revision?: string) => makeImage('bf-f722.hex', 'hex', betaflightLikeImage({target: 'STM32F7X2', bytes: 48 * KiB, revision}), null);
+		const asRunning = f722(); // the emulated FC runs Betaflight 4.5.1 for STM32F7X2, revision c155f58
+		const same = new SimulatedSource('stm32f722:fc', {timeScale: 0});
+		const skipped = await drive<FleetReport>((l) => startOnConnectJob({source: same, interaction: 'none'}, {image: asRunning, yes: true}, l), () => 'yes', (e, job) => {
+			if (e.type === 'board-skipped') job.stop();
+		});
+		const reason = skipped.events.find((e): e is Extract<JobEvent, {type: 'board-skipped'}> => e.type === 'board-skipped')?.reason;
+		assert.match(reason ?? '', /already runs Betaflight 4\.5\.1 for STM32F7X2/);
+		await same.close();
+
+		const custom = new SimulatedSource('stm32f722:fc', {timeScale: 0});
+		const flashed = await drive<FleetReport>((l) => startOnConnectJob({source: custom, interaction: 'none'}, {image: f722('0badc0de1'), yes: true, count: 1}, l), () => 'yes', (e, job) => {
+			if (e.type === 'board-skipped') job.stop();
+		});
+		assert.equal(flashed.result.ok, true, flashed.result.error?.message);
+		assert.equal(results(flashed.events).length, 1, 'flashed: another build of 4.5.1 is not what it runs');
+		await custom.close();
 	});
 
 	it('--force is refused with --on-connect (exit 2)', async () => {

@@ -7,6 +7,7 @@ import {
 	decodeBoardInfo,
 	decodeFcVariant,
 	decodeFcVersion,
+	decodeBuildInfo,
 	decodeUid,
 	encodeFrame,
 	encodeRequest,
@@ -144,6 +145,12 @@ test('decoders: board info, modern and old layouts', () => {
 	assert.throws(() => decodeBoardInfo(Buffer.from('S7')), RangeError);
 });
 
+test('MSP_BUILD_INFO: date, time and 7 characters of the git revision; a short reply is refused', () => {
+	assert.deepEqual(decodeBuildInfo(Buffer.from('Dec  1 202608:26:41c155f58', 'latin1')), {date: 'Dec  1 2026', time: '08:26:41', revision: 'c155f58'});
+	assert.deepEqual(decodeBuildInfo(Buffer.from('Dec  1 202608:26:41c155f58\x07\x00', 'latin1')).revision, 'c155f58', 'newer firmware appends more');
+	assert.throws(() => decodeBuildInfo(Buffer.from('Dec  1 2026', 'latin1')), /too short/);
+});
+
 test('MSP_UID: three little-endian u32 printed %08x each, as the CLI prints mcu_id', () => {
 	// Betaflight 4.5.6 SITL: the CLI says `mcu_id 000000000000000100000002`, MSP_UID sends 0, 1, 2.
 	assert.equal(decodeUid(Buffer.from('000000000100000002000000', 'hex')), '000000000000000100000002');
@@ -208,14 +215,15 @@ test('identify collects variant, version, API and board info', async () => {
 		if (cmd === 2) return encodeFrame('>', 2, Buffer.from('BTFL'));
 		if (cmd === 3) return encodeFrame('>', 3, [4, 5, 1]);
 		if (cmd === 4) return encodeFrame('>', 4, [...Buffer.from('S405'), 0, 0, 0, 1, 9, ...Buffer.from('STM32F405'), 0, 0]);
+		if (cmd === 5) return encodeFrame('>', 5, Buffer.from('Nov 24 202612:00:00c155f58', 'latin1'));
 		if (cmd === 160) return encodeFrame('>', 160, Buffer.from('4a002d003339511738383538', 'hex'));
 		return undefined;
 	});
 	const info = await identify(port, {timeoutMs: 200});
-	assert.deepEqual(info, {apiVersion: '1.46', variant: 'BTFL', version: '4.5.1', board: 'S405', target: 'STM32F405', hardwareRevision: 0, mcuId: '002d004a1751393338353838'});
+	assert.deepEqual(info, {apiVersion: '1.46', variant: 'BTFL', version: '4.5.1', board: 'S405', target: 'STM32F405', hardwareRevision: 0, revision: 'c155f58', mcuId: '002d004a1751393338353838'});
 	assert.deepEqual(
 		port.sent.map((b) => b[4]),
-		[1, 2, 3, 4, 160],
+		[1, 2, 3, 4, 5, 160],
 	);
 });
 

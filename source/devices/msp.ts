@@ -300,6 +300,16 @@ export function decodeUid(payload: Uint8Array): string {
 	return [0, 4, 8].map((at) => buf.readUInt32LE(at).toString(16).padStart(8, '0')).join('');
 }
 
+/**
+ * MSP_BUILD_INFO: the build date (11 characters, `Nov 24 2026`), time (8, `12:00:00`) and the git
+ * revision (7); newer firmware appends more, which is ignored.
+ */
+export function decodeBuildInfo(payload: Uint8Array): {date: string; time: string; revision: string} {
+	if (payload.length < 26) throw new RangeError(`MSP_BUILD_INFO reply too short (${payload.length} bytes)`);
+	const text = Buffer.from(payload).toString('latin1');
+	return {date: text.slice(0, 11).trim(), time: text.slice(11, 19), revision: text.slice(19, 26).trim()};
+}
+
 /** MSP_SET_REBOOT asking for the ROM bootloader (DFU). */
 export const rebootToRomRequest = () => encodeRequest(MspCommand.setReboot, [RebootType.bootloaderRom]);
 
@@ -310,7 +320,7 @@ export interface MspIdentity extends FlightControllerInfo {
 }
 
 /**
- * Ask API_VERSION, FC_VARIANT, FC_VERSION, BOARD_INFO and UID. Resolves undefined when the port does
+ * Ask API_VERSION, FC_VARIANT, FC_VERSION, BOARD_INFO, BUILD_INFO and UID. Resolves undefined when the port does
  * not answer MSP at all (not a flight controller, CLI mode, another protocol); a reply that is only
  * partly understood still gives what was learnt.
  */
@@ -349,6 +359,8 @@ export async function identify(port: MspTransport, options: {timeoutMs?: number}
 			info.hardwareRevision = b.hardwareRevision;
 		});
 	}
+	const build = await ask(MspCommand.buildInfo);
+	if (build) attempt(() => (info.revision = decodeBuildInfo(build).revision || undefined));
 	const uid = await ask(MspCommand.uid);
 	if (uid) attempt(() => (info.mcuId = decodeUid(uid)));
 	for (const key of Object.keys(info) as (keyof MspIdentity)[]) if (info[key] === undefined) delete info[key];

@@ -15,6 +15,8 @@ export interface FlightControllerInfo {
 	boardName?: string;
 	/** MSP_UID as the CLI's `mcu_id` prints it: 24 hex digits. Names the backup folder. */
 	mcuId?: string;
+	/** MSP_BUILD_INFO's git revision (7 characters of the short hash). */
+	revision?: string;
 }
 
 export interface BoardBase {

@@ -94,7 +94,8 @@ export class EmulatedFlightController implements FirmwarePort {
 
 	/** What a listing shows before anyone asks over MSP. */
 	get identity(): FlightControllerInfo {
-		return {variant: 'BTFL', version: this.firmware.version, apiVersion: this.firmware.apiVersion, board: this.firmware.boardId, target: this.firmware.target, mcuId: this.mcuId};
+		// As MSP says it: BUILD_INFO carries 7 characters of the revision.
+		return {variant: 'BTFL', version: this.firmware.version, apiVersion: this.firmware.apiVersion, board: this.firmware.boardId, target: this.firmware.target, mcuId: this.mcuId, revision: this.firmware.revision.slice(0, 7)};
 	}
 
 	/** A copy of the live config, with the CLI's unsaved changes (tests look at it). */

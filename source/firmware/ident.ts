@@ -26,11 +26,11 @@ function textAt(buf: Buffer, at: number): string {
 
 export function parseIdent(text: string): FirmwareIdent | null {
 	let m = betaflightLike.exec(text);
-	if (m) return {flavour: m[1]!, target: m[2]!, version: m[4]!, date: m[5]!.replace(/ {2}/, ' '), raw: m[0]};
+	if (m) return {flavour: m[1]!, target: m[2]!, version: m[4]!, date: m[5]!.replace(/ {2}/, ' '), revision: m[7]!, raw: m[0]};
 	m = inavCli.exec(text);
-	if (m) return {flavour: 'INAV', target: m[1]!, version: m[2]!, date: m[3]!.replace(/ {2}/, ' '), raw: m[0]};
+	if (m) return {flavour: 'INAV', target: m[1]!, version: m[2]!, date: m[3]!.replace(/ {2}/, ' '), revision: m[5]!, raw: m[0]};
 	m = inavShort.exec(text);
-	if (m) return {flavour: 'INAV', target: m[3]!, version: m[1]!, date: '', raw: m[0]};
+	if (m) return {flavour: 'INAV', target: m[3]!, version: m[1]!, date: '', revision: m[2]!, raw: m[0]};
 	return null;
 }
 

@@ -15,6 +15,8 @@ export interface FirmwareIdent {
 	target: string;
 	version: string;
 	date: string;
+	/** The git revision it was built from (short hash), when the string carries one. */
+	revision?: string;
 	/** The whole identification string as found in the image. */
 	raw: string;
 }

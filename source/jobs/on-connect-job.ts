@@ -5,10 +5,10 @@
 // (its check of the running firmware included), and a board seen again afterwards is reported, not
 // flashed. The first stop() stops taking boards and lets running flashes finish; the second stops
 // those at a block boundary too.
-import type {Board, BoardSource} from '../devices/types.js';
+import type {Board, BoardSource, FlightControllerInfo} from '../devices/types.js';
 import {CancelledError, DeclinedError, ExitCode, FcflashError, NoDeviceError, UsageError} from '../errors.js';
 import {loadFirmware} from '../firmware/load.js';
-import type {FirmwareImage} from '../firmware/image.js';
+import type {FirmwareIdent, FirmwareImage} from '../firmware/image.js';
 import {appendFlashLog} from './flash-log.js';
 import {planFor} from './confirm-facts.js';
 import {startFlashJob} from './flash-job.js';
@@ -44,6 +44,20 @@ export function fleetBoardId(board: Board): string {
 	return [board.serialNumber, board.usbPath].filter(Boolean).join('@') || board.id;
 }
 
+const variants: Record<string, string> = {Betaflight: 'BTFL', INAV: 'INAV', Cleanflight: 'CLFL', EmuFlight: 'EMUF', Emuflight: 'EMUF'};
+
+/**
+ * The board runs the image's exact build: same firmware, release and target, and the same git
+ * revision when both say one (MSP gives 7 characters of it): a custom build of a release is not
+ * the release.
+ */
+function runsBuild(fc: FlightControllerInfo | undefined, ident: FirmwareIdent): boolean {
+	if (!fc || fc.version !== ident.version || fc.target !== ident.target || fc.variant !== variants[ident.flavour]) return false;
+	if (!fc.revision || !ident.revision) return true;
+	const [a, b] = [fc.revision.toLowerCase(), ident.revision.toLowerCase()];
+	return a.startsWith(b) || b.startsWith(a);
+}
+
 function whyNot(image: FirmwareImage, board: Board): string | undefined {
 	if (board.problem) return board.problem.message;
 	if (isUartBridge(board)) return `${board.name}: a USB-UART bridge has no USB DFU.`;
@@ -55,8 +69,8 @@ function whyNot(image: FirmwareImage, board: Board): string | undefined {
 		return (error as Error).message;
 	}
 	const ident = image.ident;
-	if (board.kind === 'serial' && ident && board.fc?.version === ident.version && board.fc?.target === ident.target && (board.fc.variant === 'BTFL') === (ident.flavour === 'Betaflight')) {
-		return `It already runs ${ident.flavour} ${ident.version} for ${ident.target}.`;
+	if (board.kind === 'serial' && ident && runsBuild(board.fc, ident)) {
+		return `It already runs ${ident.flavour} ${ident.version} for ${ident.target}${ident.revision ? ` (${ident.revision.slice(0, 7)})` : ''}.`;
 	}
 	return undefined;
 }

@@ -30,6 +30,8 @@ export interface FakeFcOptions {
 	manufacturerId?: string;
 	/** MSP_UID as the CLI prints it (24 hex digits); absent: MSP_UID is refused. */
 	mcuId?: string;
+	/** MSP_BUILD_INFO's git revision (default c155f58). */
+	revision?: string;
 	/** false: a port that never answers MSP (a GPS, a silent board). */
 	msp?: boolean;
 	/** The firmware honours MSP_SET_REBOOT's type byte (Betaflight since about API 1.41; never INAV). */
@@ -104,6 +106,7 @@ export class FakeFc {
 			boardName: options.boardName,
 			manufacturerId: options.manufacturerId,
 			mcuId: options.mcuId,
+			revision: options.revision ?? 'c155f58',
 			onReboot: options.onReboot,
 		};
 		this.fcPath = join(dir, 'ttyFC');
@@ -249,6 +252,8 @@ export class FakeFc {
 				];
 				return this.send(reply(cmd, body));
 			}
+			case 5:
+				return this.send(reply(cmd, Buffer.from(`Nov 24 202612:00:00${o.revision.padEnd(7).slice(0, 7)}`, 'latin1')));
 			case 160: {
 				if (!o.mcuId) return this.send(reply(cmd, [], '!'));
 				// Three u32, little-endian, from the printed hex words.
