@@ -42,6 +42,14 @@ test('the port coming back: USB path, then serial number, then the only new flig
 	assert.equal(matchReturnedPort(before, [dfu], new Set()), undefined, 'not back yet');
 });
 
+test('a board flashed from DFU is known by its USB path or serial number only: a new port may be another board rebooting', () => {
+	// Flash on connect: board 1-2 is looked for after its leave while board 1-3 comes back from its own.
+	const neighbour = fc('/dev/ttyACM1', {usbPath: '1-3', serialNumber: 'NEIGHBOUR'});
+	const ours = {port: '', usbPath: '1-2', serialNumber: '2065346B5734', knownOnly: true};
+	assert.equal(matchReturnedPort(ours, [neighbour], new Set()), undefined, 'the only new port is not ours');
+	assert.equal(matchReturnedPort(ours, [neighbour, fc('/dev/ttyACM2', {usbPath: '1-2'})], new Set())?.by, 'usb-path');
+});
+
 test('a port the user named: the same path or nothing', () => {
 	const named = {port: '/tmp/sitl/ttyACM-sitl', namedPath: true};
 	assert.deepEqual(matchReturnedPort(named, [fc('/dev/ttyACM1'), fc('/tmp/sitl/ttyACM-sitl')], new Set()), {board: fc('/tmp/sitl/ttyACM-sitl'), by: 'path'});

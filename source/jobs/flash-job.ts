@@ -279,7 +279,7 @@ async function afterLeave(
 	if (!fromSerial && !image.ident) return;
 	const before = fromSerial
 		? {port: board.port, usbPath: board.usbPath, serialNumber: board.serialNumber, namedPath: board.vendorId === 0}
-		: {port: '', usbPath: dfu.usbPath, serialNumber: dfu.serialNumber};
+		: {port: '', usbPath: dfu.usbPath, serialNumber: dfu.serialNumber, knownOnly: true};
 	const back = await waitForFirmware(run, context.source, before, portsWhileAway, fromSerial ? firmwareWaitMs : lookAfterDfuMs);
 	if (!back) {
 		if (!fromSerial) return;

@@ -12,6 +12,12 @@ export interface PortBefore {
 	serialNumber?: string;
 	/** The user named this path: only the same path counts. */
 	namedPath?: boolean;
+	/**
+	 * Only its USB path or serial number count, never "the only new port": a board flashed from
+	 * DFU had no port before, and with other boards rebooting (flash on connect) a new port may be
+	 * another board's.
+	 */
+	knownOnly?: boolean;
 }
 
 export type ReturnMatch = {board: SerialBoard; by: 'path' | 'usb-path' | 'serial-number' | 'only-new-port'};
@@ -35,6 +41,7 @@ export function matchReturnedPort(before: PortBefore, boards: readonly Board[], 
 		const same = serial.filter((b) => b.serialNumber === before.serialNumber);
 		if (same.length === 1) return {board: same[0]!, by: 'serial-number'};
 	}
+	if (before.knownOnly) return undefined;
 	const fresh = serial.filter((b) => !portsBefore.has(b.port));
 	return fresh.length === 1 ? {board: fresh[0]!, by: 'only-new-port'} : undefined;
 }
