@@ -67,6 +67,23 @@ describe('flash job: the demo boards', () => {
 		}
 	});
 
+	it('settings in the result: an object with backup null when a serial FC was flashed without keeping them; null for a board in DFU', async () => {
+		const source = new SimulatedSource('', {timeScale: 0});
+		try {
+			const boards = await source.list();
+			const fc = boards.find((b): b is SerialBoard => b.kind === 'serial')!;
+			const {result} = await flashWith(source, {board: fc, image: image('STM32F7X2', 100 * KiB), keepSettings: false, waitMs: 5000});
+			assert.equal(result.ok, true, result.error?.message);
+			assert.deepEqual(result.fields.settings, {backup: null, restored: false, applied: 0, rejected: [], remaining: []});
+			const dfu = (await source.list()).find((b) => b.kind === 'dfu')!;
+			const inDfu = await flashWith(source, {board: dfu, image: image('STM32F405', 100 * KiB), yes: true});
+			assert.equal(inDfu.result.ok, true, inDfu.result.error?.message);
+			assert.equal(inDfu.result.fields.settings, null, 'no firmware to read settings from');
+		} finally {
+			await source.close();
+		}
+	});
+
 	it('a serial FC with the reboot turned off is refused (exit 3) before anything happens', async () => {
 		const source = new SimulatedSource('', {timeScale: 0});
 		try {

@@ -147,10 +147,10 @@ async function flashOnce(run: JobRun<FlashReport>, context: JobContext, request:
 			const before = await dfuBoardIds(source);
 			let fc = board;
 			if (keep) ({backup, board: fc} = await backupFirst(run, context, board));
-			if (backup) {
-				report.settings = {backup: backup.file, restored: false, applied: 0, rejected: [], remaining: []};
-				dfu = await awaitDfu(run, source, board, before, request.waitMs);
-			} else dfu = await rebootIntoDfu(run, source, fc, {baud: request.baud, waitMs: request.waitMs});
+			// It had settings: the result says whether they were backed up (null only for a board in DFU).
+			report.settings = {backup: backup?.file ?? null, restored: false, applied: 0, rejected: [], remaining: []};
+			if (backup) dfu = await awaitDfu(run, source, board, before, request.waitMs);
+			else dfu = await rebootIntoDfu(run, source, fc, {baud: request.baud, waitMs: request.waitMs});
 			setState('in-dfu');
 			report.dfu = dfu;
 			run.emit({type: 'board', board: dfu});
