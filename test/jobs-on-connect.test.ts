@@ -187,6 +187,8 @@ describe('flash on connect', () => {
 		const g = await gentle.driven;
 		assert.equal(g.result.exitCode, 130);
 		assert.deepEqual((g.result.fields.boards as Array<{ok: boolean}>).map((b) => b.ok), [true], 'the running flash finished; no new board taken');
+		const said = g.events.filter((e): e is Extract<JobEvent, {type: 'info'}> => e.type === 'info').map((e) => e.text);
+		assert.ok(said.some((t) => /No new boards: the 1 flash under way finishes\. Stop again to stop it at a block boundary/.test(t)), said.join('\n'));
 		assert.ok(holds(gentle.source.slots[0]!.core.flash, f405));
 		await gentle.source.close();
 

@@ -225,7 +225,12 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	const keepAlive = setInterval(() => {}, 1 << 30);
 	// One abort listener for the whole run: one per wake-up piled up with every change of the board
 	// list (Node's MaxListenersExceededWarning after ten).
-	const onAbort = () => wake();
+	const onAbort = () => {
+		// The technician sees the first stop taken, and what a second one does.
+		const n = owned.size;
+		if (n > 0) run.info(`No new boards: the ${n} flash${n === 1 ? '' : 'es'} under way finish${n === 1 ? 'es' : ''}. Stop again to stop ${n === 1 ? 'it' : 'them'} at a block boundary.`);
+		wake();
+	};
 	run.signal.addEventListener('abort', onAbort, {once: true});
 	try {
 		// Run until the count is reached (or stop()), then let the running flashes finish.
