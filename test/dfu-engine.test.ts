@@ -349,6 +349,15 @@ describe('flashImage: device failures', () => {
 		assert.ok(r.dev.bootloader.flash.every((b) => b === 0xff));
 	});
 
+	it('readUnprotect on a ROM that answers dfuDNBUSY through its wipe: a stop is taken between polls, with what the chip does meanwhile', async () => {
+		const r = await rig('stm32f405', {faults: {readProtected: true, unprotectStaysBusy: true}, timeScale: 1, flash: pattern(flashSize('stm32f405'))});
+		const stop = new AbortController();
+		setTimeout(() => stop.abort(), 300);
+		const started = performance.now();
+		await assert.rejects(readUnprotect(r.target, {signal: stop.signal, cancelledMessage: 'stopped mid-wipe'}), (error: unknown) => error instanceof CancelledError && /stopped mid-wipe/.test(error.message));
+		assert.ok(performance.now() - started < 2000, `stopped after ${Math.round(performance.now() - started)} ms of an 8 s wipe`);
+	});
+
 	it('readUnprotect wipes the chip, clears RDP and the board resets (reason unprotect)', async () => {
 		const r = await rig('stm32f405', {faults: {readProtected: true}, flash: pattern(flashSize('stm32f405'))});
 		await readUnprotect(r.target);

@@ -283,6 +283,23 @@ describe('flash job: read protection', () => {
 		assert.ok(source.core.flash.subarray(0x4000, 0x8000).every((b) => b === 0xff), 'the unprotect wiped the config sector too');
 	});
 
+	it('a ROM busy through its wipe: the unprotect reports its time each second, and a stop ends the wait at once (exit 130)', {timeout: 20_000}, async () => {
+		const source = new OneBoardSource('stm32f405', {faults: {readProtected: true, unprotectStaysBusy: true}, timeScale: 1});
+		const started = performance.now();
+		const {result, events} = await drive<FlashReport>(
+			(listener) => startFlashJob({source, interaction: 'none'}, {image: image('STM32F405', 100 * KiB), yes: true, unprotect: true}, listener),
+			() => 'yes',
+			(e, job) => {
+				if (e.type === 'progress' && e.phase === 'unprotect' && (e.elapsedMs ?? 0) >= 900) job.stop();
+			},
+		);
+		assert.equal(result.exitCode, 130, result.error?.message);
+		assert.match(result.error!.message, /wip/i, 'says the chip goes on wiping itself');
+		const ticks = events.filter((e) => e.type === 'progress' && e.phase === 'unprotect' && e.expectedMs !== undefined);
+		assert.ok(ticks.length >= 2, `${ticks.length} timed unprotect events`);
+		assert.ok(performance.now() - started < 5000, `stopped after ${Math.round(performance.now() - started)} ms of an 8 s wipe`);
+	});
+
 	it('--unprotect on a board that takes 1.5 s to come back: waits for it instead of opening the old one', async () => {
 		const source = new OneBoardSource('stm32f405', {faults: {readProtected: true}, resetAfterMs: 1500});
 		const img = image('STM32F405', 100 * KiB);

@@ -42,12 +42,12 @@ export async function massErase(t: DfuTarget, options: Pick<PollOptions, 'signal
  * Read unprotect: the ROM mass-erases the whole chip, clears RDP and resets, so the device goes
  * away. Only call this after the user confirmed that the chip will be wiped.
  */
-export async function readUnprotect(t: DfuTarget): Promise<void> {
+export async function readUnprotect(t: DfuTarget, options: Pick<PollOptions, 'signal' | 'cancelledMessage'> = {}): Promise<void> {
 	// A refused read (the protection probe) leaves the ROM in dfuERROR, where DNLOAD stalls.
 	await ensureIdle(t);
 	await dnload(t, 0, command(Command.READ_UNPROTECT));
 	try {
-		await pollUntilIdle(t, 'Read unprotect', {kind: 'mass-erase'});
+		await pollUntilIdle(t, 'Read unprotect', {...options, kind: 'mass-erase'});
 	} catch (error) {
 		if (error instanceof DeviceGoneError) return;
 		throw error;

@@ -115,18 +115,16 @@ function massErase(ctx: CommandContext): Operation {
 }
 
 function unprotect(ctx: CommandContext): Operation {
-	return {
-		kind: 'unprotect',
-		durationMs: ctx.profile.massEraseMs ?? DEFAULT_MASS_ERASE_MS,
-		reportMs: MASS_ERASE_REPORTED_MS,
-		complete: () => DfuStatus.OK,
-		// The ROM answers one GETSTATUS, then regresses RDP (wiping the flash) and resets.
-		after: () => {
-			ctx.memories[0]!.eraseAll();
-			ctx.setRdp(false);
-			ctx.vanish('unprotect');
-		},
+	const wipe = () => {
+		ctx.memories[0]!.eraseAll();
+		ctx.setRdp(false);
+		ctx.vanish('unprotect');
 	};
+	const op = {kind: 'unprotect', durationMs: ctx.profile.massEraseMs ?? DEFAULT_MASS_ERASE_MS, reportMs: MASS_ERASE_REPORTED_MS} as const;
+	// Some clones answer dfuDNBUSY until the wipe is over, and reset then.
+	if (ctx.faults.unprotectStaysBusy) return {...op, complete: () => (wipe(), DfuStatus.OK)};
+	// The ROM answers one GETSTATUS, then regresses RDP (wiping the flash) and resets.
+	return {...op, complete: () => DfuStatus.OK, after: wipe};
 }
 
 /** A data block for `address` (pointer + (block - 2) * wTransferSize). */

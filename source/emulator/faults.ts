@@ -106,6 +106,10 @@ export class FaultInjector {
 		return at !== undefined && at >= sector.start && at < sector.start + sector.size;
 	}
 
+	get unprotectStaysBusy(): boolean {
+		return this.spec.unprotectStaysBusy === true;
+	}
+
 	get massEraseFails(): boolean {
 		return this.spec.massEraseFails === true;
 	}

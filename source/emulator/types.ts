@@ -104,6 +104,8 @@ export interface Faults {
 	stuckBusy?: StuckBusyFault;
 	/** Start with read protection on (RDP level 1). */
 	readProtected?: boolean;
+	/** Read unprotect answers dfuDNBUSY until its wipe ends, then resets (some clones), instead of resetting at once. */
+	unprotectStaysBusy?: boolean;
 	/** The state the board is in whenever a host opens it: busy for ever, not in DFU, or in dfuERROR. */
 	openState?: 'dfuDNBUSY' | 'appIDLE' | 'dfuERROR';
 	/** Another program holds the interface: claiming it fails with LIBUSB_ERROR_BUSY. */

@@ -344,7 +344,7 @@ async function flashBoard(
 			}
 			run.info('Read protection is on: unprotecting (the chip wipes itself, resets and comes back)...');
 			setState('partly-written');
-			await readUnprotect(target);
+			await unprotectTimed(run, target);
 			await closeDfuTarget(target);
 			const back = await waitForReturn(run, context.source, board);
 			target = await open(context.source, back, context);
@@ -355,12 +355,28 @@ async function flashBoard(
 	}
 }
 
+const unprotectStopped = 'Interrupted during the unprotect: the chip goes on wiping itself and clears its protection, so its firmware and settings are gone. Flash again once it is back in DFU.';
+
+/** The unprotect's wipe, whose progress the ROM does not report: its time at least once a second, and a stop taken between polls. */
+async function unprotectTimed(run: JobRun<FlashReport>, target: DfuTarget): Promise<void> {
+	const started = performance.now();
+	const tick = () => run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
+	tick();
+	const ticker = setInterval(tick, 500);
+	try {
+		await readUnprotect(target, {signal: run.signal, cancelledMessage: unprotectStopped});
+	} finally {
+		clearInterval(ticker);
+	}
+}
+
 /** After an unprotect: the board leaves the bus, then its ROM enumerates again (up to 40 s). */
 async function waitForReturn(run: JobRun<FlashReport>, source: BoardSource, board: DfuBoard): Promise<DfuBoard> {
 	const started = performance.now();
 	const same = (b: Board) => b.kind === 'dfu' && ((board.serialNumber !== undefined && b.serialNumber === board.serialNumber) || (board.usbPath !== undefined && b.usbPath === board.usbPath));
 	// First it has to go: opening it before it has reset finds the old device.
 	while ((await source.list()).some(same)) {
+		if (run.stopped) throw new CancelledError(unprotectStopped);
 		if (performance.now() - started > unprotectWaitMs) break;
 		run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
 		await new Promise((r) => setTimeout(r, 100));
