@@ -1,7 +1,7 @@
 // The fault matrix through real libusb: the bundled CLI (`node dist/cli.js flash FILE --json --yes`)
 // flashes the emulated ROM served by umockdev (scripts/with-emulated-usb --faults JSON), one
-// representative case or more per phase from test/helpers/fault-cases.ts (the open faults that only
-// wait out a bound, dfuDNBUSY and the like, run in-process only). Each run must end by
+// representative case or more per phase from test/helpers/fault-cases.ts, the states a board can be
+// opened in (dfuERROR, dfuDNBUSY, appIDLE) among them. Each run must end by
 // itself with the expected exit code, a last JSON line that says so (ok:false and error.code on a
 // failure), and a flash file that holds the image after a success; after a failure the sectors the
 // image does not touch are unchanged. The full matrix runs in-process (engine-fault-matrix).
@@ -23,6 +23,8 @@ after(() => rmSync(dir, {recursive: true, force: true}));
 /** Case name, and the legs run through libusb (the in-process matrix runs every leg). */
 const subset: Array<[string, Array<{mode: Mode; verify: boolean}>, string?]> = [
 	['appIDLE at open', [{mode: 'smart', verify: true}]],
+	['dfuERROR at open', [{mode: 'smart', verify: true}]],
+	['dfuDNBUSY at open', [{mode: 'smart', verify: true}]],
 	['transfer size 0', [{mode: 'smart', verify: true}]],
 	['read protected', [{mode: 'smart', verify: true}]],
 	['claim busy', [{mode: 'smart', verify: true}]],
