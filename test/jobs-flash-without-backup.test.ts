@@ -42,3 +42,19 @@ it('go on without a backup: the job waits for the restarted firmware, then reboo
 		await source.close();
 	}
 });
+
+it('a firmware whose CLI has no `bl`: after the backup it is restarted and rebooted over MSP instead, and flashed with its settings kept', {timeout: 60_000}, async () => {
+	process.env.XDG_DATA_HOME = join(state, 'data');
+	const source = new SimulatedSource('stm32f722:fc', {timeScale: 0.3, firmwareWithoutBl: true});
+	try {
+		const fc = (await source.list()).find((b): b is SerialBoard => b.kind === 'serial')!;
+		const img = makeImage('bf-f722.hex', 'hex', betaflightLikeImage({target: 'STM32F7X2', bytes: 48 * 1024, seed: 10, version: '4.5.1'}), null);
+		const {result, events} = await drive<FlashReport>((l) => startFlashJob({source, interaction: 'none'}, {board: fc, image: img, yes: true, waitMs: 20_000}, l));
+		assert.equal(result.ok, true, result.error?.message);
+		assert.ok(result.data?.settings?.backup, 'backed up first');
+		assert.equal(result.data?.settings?.restored, true, 'and restored after');
+		assert.ok(events.some((e) => e.type === 'info' && /`bl` did not reboot it/.test(e.text)), 'says why it reboots another way');
+	} finally {
+		await source.close();
+	}
+});

@@ -67,6 +67,8 @@ export interface SimulatedOptions {
 	arrivalMs?: number;
 	/** Emulator faults for the boards in DFU (tests: FCFLASH_SIM_FAULTS). */
 	faults?: import('../emulator/types.js').Faults;
+	/** The emulated firmware's CLI has no `bl` (tests). */
+	firmwareWithoutBl?: boolean;
 }
 
 export function simTimeScale(): number {
@@ -121,6 +123,7 @@ export class SimulatedSource implements BoardSource {
 			uid: uidOf(sim.core.serialNumber),
 			firmware,
 			onReboot: (target) => this.onFirmwareReboot(sim, target),
+			withoutBl: this.options.firmwareWithoutBl,
 		});
 		sim.fc = sim.app.identity;
 	}

@@ -16,6 +16,8 @@ export interface CliHost {
 	save(config: FcConfig): void;
 	/** Reboot into the firmware again or into the ROM bootloader; nothing after this is read. */
 	reboot(target: 'firmware' | 'bootloader'): void;
+	/** A build without the `bl` command (tests: the reboot must come another way). */
+	withoutBl?: boolean;
 }
 
 const LINE_MAX = 256;
@@ -105,6 +107,7 @@ export class EmulatedCli {
 			return this.stop('firmware');
 		},
 		bl: (args) => {
+			if (this.host.withoutBl) return this.error('input', "UNKNOWN COMMAND, TRY 'HELP'", false);
 			if (args && args.toLowerCase() !== 'rom') return this.error('bl', 'INVALID ARGUMENT');
 			this.host.print(`${CRLF}# restarting in ROM bootloader mode${CRLF}${CRLF}Rebooting`);
 			return this.stop('bootloader');

@@ -51,6 +51,8 @@ export interface EmulatedFcOptions {
 	onReboot: (target: 'firmware' | 'bootloader') => void;
 	/** Cut what the firmware sends into chunks of at most this many bytes (tests). */
 	maxChunk?: number;
+	/** Its CLI has no `bl` (tests). */
+	withoutBl?: boolean;
 }
 
 export type RebootTarget = 'firmware' | 'bootloader';
@@ -190,6 +192,7 @@ export class EmulatedFlightController implements FirmwarePort {
 							print: (text) => this.print(text),
 							save: (config) => this.save(config),
 							reboot: (target) => this.reboot(target),
+							withoutBl: this.options.withoutBl,
 						},
 						this.config,
 					);

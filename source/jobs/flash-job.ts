@@ -146,10 +146,11 @@ async function flashOnce(run: JobRun<FlashReport>, context: JobContext, request:
 		if (board.kind === 'serial') {
 			const before = await dfuBoardIds(source);
 			let fc = board;
-			if (keep) ({backup, board: fc} = await backupFirst(run, context, board));
+			let rebooted = false;
+			if (keep) ({backup, board: fc, rebooted} = await backupFirst(run, context, board));
 			// It had settings: the result says whether they were backed up (null only for a board in DFU).
 			report.settings = {backup: backup?.file ?? null, restored: false, applied: 0, rejected: [], remaining: []};
-			if (backup) dfu = await awaitDfu(run, source, board, before, request.waitMs);
+			if (rebooted) dfu = await awaitDfu(run, source, board, before, request.waitMs);
 			else dfu = await rebootIntoDfu(run, source, fc, {baud: request.baud, waitMs: request.waitMs});
 			setState('in-dfu');
 			report.dfu = dfu;
@@ -229,33 +230,39 @@ async function startForSerial(run: JobRun<FlashReport>, context: JobContext, boa
 }
 
 /**
- * Back up before the reboot; when that fails, only the TUI's user can choose to go on without. Then
- * the board to reboot is the one on its port now: the backup's clean-up (`exit`) may have restarted
- * the firmware, and its port goes away and comes back (perhaps under another name).
+ * Back up before the reboot (`bl` from the same CLI session); when the backup fails, only the TUI's
+ * user can choose to go on without. When it is not rebooted yet (no backup, or no `bl`), the board
+ * to reboot is the one on its port now: `exit` restarted the firmware, and its port goes away and
+ * comes back (perhaps under another name).
  */
-async function backupFirst(run: JobRun<FlashReport>, context: JobContext, board: SerialBoard): Promise<{backup?: BackupResult; board: SerialBoard}> {
+async function backupFirst(run: JobRun<FlashReport>, context: JobContext, board: SerialBoard): Promise<{backup?: BackupResult; board: SerialBoard; rebooted: boolean}> {
+	let done: Awaited<ReturnType<typeof backupAndReboot>>;
 	try {
-		return {backup: await backupAndReboot(run, context.source, board), board};
+		done = await backupAndReboot(run, context.source, board);
 	} catch (error) {
 		if (!(error instanceof BackupFailedError) || context.interaction !== 'full') throw error;
 		const reply = await run.ask({kind: 'continue-without-backup', reason: error.message});
 		if (reply !== 'yes' && reply !== 'force') throw error;
 		const now = await boardAfterCleanUp(run, context.source, board);
 		run.warn({text: 'Flashed without a settings backup (chosen after the backup failed): set the board up again if its settings were reset.'});
-		return {board: now};
+		return {board: now, rebooted: false};
 	}
+	// Backed up, but `bl` did not reboot it: its firmware was restarted, the reboot comes another way.
+	if (!done.rebooted) return {backup: done.backup, board: await boardAfterCleanUp(run, context.source, board), rebooted: false};
+	return {...done, board};
 }
 
 /** How long a port that is about to go (a reboot under way) may still be listed. */
 const portGoesWithinMs = 2000;
 
+/** The flight controller once its restarted firmware answers again. */
 async function boardAfterCleanUp(run: JobRun<FlashReport>, source: BoardSource, board: SerialBoard): Promise<SerialBoard> {
 	const deadline = performance.now() + portGoesWithinMs;
 	while (performance.now() < deadline && !run.stopped && (await serialPorts(source)).has(board.port)) await sleep(100);
 	const away = await serialPorts(source);
 	const back = await waitForFirmware(run, source, {port: board.port, usbPath: board.usbPath, serialNumber: board.serialNumber, namedPath: board.vendorId === 0}, away);
-	if (run.stopped) throw new CancelledError('Interrupted while waiting for its firmware after the failed backup: nothing was flashed.', {nothingWritten: true});
-	if (!back) throw new FirmwareNotBackError(`${board.port} did not come back after the failed backup's clean-up restarted it: nothing was flashed.`, ExitCode.failed, 'fc-port-gone');
+	if (run.stopped) throw new CancelledError('Interrupted while waiting for its restarted firmware: nothing was flashed.', {nothingWritten: true});
+	if (!back) throw new FirmwareNotBackError(`${board.port} did not come back after its firmware was restarted: nothing was flashed.`, ExitCode.failed, 'fc-port-gone');
 	return back;
 }
 

@@ -64,7 +64,7 @@ async function openLink(source: BoardSource, board: SerialBoard): Promise<Link> 
  * Back up the settings, then reboot into DFU from the same CLI session (`bl`, or INAV's `dfu`).
  * Throws BackupFailedError when the backup cannot be taken, before the board was rebooted.
  */
-export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource, board: SerialBoard): Promise<BackupResult> {
+export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource, board: SerialBoard): Promise<{backup: BackupResult; rebooted: boolean}> {
 	run.progress('backup', 0, 1);
 	let link: Link | undefined;
 	let session: CliSession | undefined;
@@ -84,15 +84,25 @@ export async function backupAndReboot(run: JobRun<unknown>, source: BoardSource,
 	}
 	run.progress('backup', 1, 1);
 	run.info(`Settings saved to ${backup.file}`);
+	let rebooted = true;
 	try {
 		run.progress('reboot', 0, 1);
-		await session.enterBootloader(board.fc?.variant);
-		run.progress('reboot', 1, 1);
+		try {
+			await session.enterBootloader(board.fc?.variant);
+			run.progress('reboot', 1, 1);
+		} catch (error) {
+			if (session.gone || run.stopped) throw error;
+			// The backup is taken: the reboot comes another way (MSP, then `R`), once the firmware is
+			// out of its CLI, where neither is heard.
+			run.info(`\`bl\` did not reboot it (${errorText(error)}): restarting its firmware to ask over MSP.`);
+			await session.exit().catch(() => undefined);
+			rebooted = false;
+		}
 	} finally {
 		session.detach();
 		await link.close();
 	}
-	return backup;
+	return {backup, rebooted};
 }
 
 /** The serial ports present now: a returning flight controller is the new one among them. */
