@@ -364,10 +364,13 @@ async function flashBoard(
 
 const unprotectStopped = 'Interrupted during the unprotect: the chip goes on wiping itself and clears its protection, so its firmware and settings are gone. Flash again once it is back in DFU.';
 
+/** The unprotect's time so far against the whole wait, counted from `started`. */
+const unprotectTick = (run: JobRun<FlashReport>, started: number) => run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
+
 /** The unprotect's wipe, whose progress the ROM does not report: its time at least once a second, and a stop taken between polls. */
 async function unprotectTimed(run: JobRun<FlashReport>, target: DfuTarget): Promise<void> {
 	const started = performance.now();
-	const tick = () => run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
+	const tick = () => unprotectTick(run, started);
 	tick();
 	const ticker = setInterval(tick, 500);
 	try {
@@ -385,8 +388,8 @@ async function waitForReturn(run: JobRun<FlashReport>, source: BoardSource, boar
 	while ((await source.list()).some(same)) {
 		if (run.stopped) throw new CancelledError(unprotectStopped);
 		if (performance.now() - started > unprotectWaitMs) break;
-		run.progress('unprotect', 0, 1, {elapsedMs: Math.round(performance.now() - started), expectedMs: unprotectWaitMs});
-		await new Promise((r) => setTimeout(r, 100));
+		unprotectTick(run, started);
+		await sleep(100);
 	}
 	const back = await waitForDfu(run, source, {serialNumber: board.serialNumber, usbPath: board.usbPath}, {waitMs: Math.max(1000, unprotectWaitMs - (performance.now() - started)), phase: 'unprotect', bootHint: false});
 	if (run.stopped) throw new CancelledError('Interrupted after the unprotect: the chip is wiped and unprotected. Flash again.');

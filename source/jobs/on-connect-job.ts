@@ -9,6 +9,7 @@ import type {Board, BoardSource, FlightControllerInfo} from '../devices/types.js
 import {CancelledError, DeclinedError, ExitCode, FcflashError, NoDeviceError, UsageError} from '../errors.js';
 import {loadFirmware} from '../firmware/load.js';
 import type {FirmwareIdent, FirmwareImage} from '../firmware/image.js';
+import {variantOfFlavour} from '../settings/diff-text.js';
 import {appendFlashLog} from './flash-log.js';
 import {planFor} from './confirm-facts.js';
 import {startFlashJob} from './flash-job.js';
@@ -29,13 +30,12 @@ export function boardKey(board: Board): string {
 	return board.usbPath ? `usb:${board.usbPath}` : board.serialNumber ? `sn:${board.serialNumber}` : `id:${board.id}`;
 }
 
-const sawSerial = (entry: FleetBoard, board: Board | undefined) => {
-	if (board?.serialNumber) (entry.serials ??= {dfu: new Set(), serial: new Set()})[board.kind].add(board.serialNumber);
-};
+/** The serial numbers a board of the run was seen with, by kind (its ROM's and its firmware's differ). */
+type SeenSerials = Record<Board['kind'], Set<string>>;
 
 /** Another board on a port a finished one used: a serial number unlike any that board showed as this kind. */
-function anotherBoard(entry: FleetBoard, board: Board): boolean {
-	const known = entry.serials?.[board.kind];
+function anotherBoard(seen: SeenSerials | undefined, board: Board): boolean {
+	const known = seen?.[board.kind];
 	return !!board.serialNumber && !!known && known.size > 0 && !known.has(board.serialNumber);
 }
 
@@ -44,15 +44,13 @@ export function fleetBoardId(board: Board): string {
 	return [board.serialNumber, board.usbPath].filter(Boolean).join('@') || board.id;
 }
 
-const variants: Record<string, string> = {Betaflight: 'BTFL', INAV: 'INAV', Cleanflight: 'CLFL', EmuFlight: 'EMUF', Emuflight: 'EMUF'};
-
 /**
  * The board runs the image's exact build: same firmware, release and target, and the same git
  * revision when both say one (MSP gives 7 characters of it): a custom build of a release is not
  * the release.
  */
 function runsBuild(fc: FlightControllerInfo | undefined, ident: FirmwareIdent): boolean {
-	if (!fc || fc.version !== ident.version || fc.target !== ident.target || fc.variant !== variants[ident.flavour]) return false;
+	if (!fc || fc.version !== ident.version || fc.target !== ident.target || fc.variant !== variantOfFlavour(ident.flavour)) return false;
 	if (!fc.revision || !ident.revision) return true;
 	const [a, b] = [fc.revision.toLowerCase(), ident.revision.toLowerCase()];
 	return a.startsWith(b) || b.startsWith(a);
@@ -122,6 +120,13 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 	// noticed the detach yet.
 	const leftAt = new Map<string, number>();
 	const goneAfterLeave = new Set<string>();
+	const serials = new Map<FleetBoard, SeenSerials>();
+	const sawSerial = (entry: FleetBoard, board: Board | undefined) => {
+		if (!board?.serialNumber) return;
+		const seen = serials.get(entry) ?? {dfu: new Set<string>(), serial: new Set<string>()};
+		seen[board.kind].add(board.serialNumber);
+		serials.set(entry, seen);
+	};
 	const reported = new Set<string>();
 	let stopHard = false;
 	run.onStopAgain(() => {
@@ -191,7 +196,7 @@ async function onConnect(run: JobRun<FleetReport>, context: JobContext, request:
 			const key = boardKey(board);
 			if (owned.has(key)) continue; // its own job is working on it (rebooting, in DFU, coming back)
 			const atPort = finished.get(key);
-			if (atPort && anotherBoard(atPort, board)) {
+			if (atPort && anotherBoard(serials.get(atPort), board)) {
 				// The port is free for the next board: what is known of the last one there goes.
 				finished.delete(key);
 				leftAt.delete(key);

@@ -62,7 +62,7 @@ export interface ConfirmFacts {
 	runs?: string;
 	/**
 	 * A board in DFU that runs another release than the image: the answer 'serial' starts its
-	 * firmware and flashes it from its serial port, keeping its settings.
+	 * firmware and asks again for the board on its serial port, where its settings are kept.
 	 */
 	offersSerial?: boolean;
 	/** The image is built for another MCU than the board's: set when the answer must be the word `force`. */
@@ -85,7 +85,7 @@ export type Question =
 
 /**
  * 'force' is the typed word; it also counts as yes where only yes is asked. 'serial' answers a
- * confirmation that `offersSerial`: start the firmware and flash from the serial port instead.
+ * confirmation that `offersSerial`: start the firmware and ask again from the serial port.
  */
 export type Reply = 'yes' | 'no' | 'force' | 'serial';
 
@@ -288,8 +288,6 @@ export interface FleetBoard {
 	state: 'running' | 'ok' | 'failed' | 'skipped';
 	reason?: string;
 	result?: JobResult<FlashReport>;
-	/** The serial numbers it was seen with, by kind (the ROM's DFU serial and the firmware's differ). */
-	serials?: {dfu: Set<string>; serial: Set<string>};
 }
 
 export interface FleetReport {
